@@ -1,0 +1,66 @@
+import type { ExtendedError } from 'socket.io';
+import type { Services } from '../context.js';
+import { AppError } from '../errors.js';
+import { registerEvent, type HandlerContext } from '../sockets/register-event.js';
+import type { AppSocket } from '../sockets/types.js';
+import { toUser } from './auth.service.js';
+
+/** Socket.io's connect_error message for every auth failure (protocol.md). */
+export const AUTH_FAILED = 'Authentication failed';
+
+/**
+ * The seed's verifySocketAuth: the handshake token is verified and its user looked up in
+ * storage before the connection is accepted. Also caps sockets per user on this node.
+ */
+export function verifySocketAuth(services: Services, localSocketCount: (userId: string) => number) {
+  return async (socket: AppSocket, next: (err?: ExtendedError) => void) => {
+    try {
+      const auth = socket.handshake.auth as { token?: unknown } | undefined;
+      const header = socket.handshake.headers.authorization;
+      const token = auth?.token ?? (typeof header === 'string' ? header.replace(/^Bearer\s+/i, '') : undefined);
+      const result = await services.auth.authenticate(token);
+      if (!result) return next(new Error(AUTH_FAILED));
+      if (localSocketCount(result.user.id) >= services.config.limits.maxConnectionsPerUser) {
+        return next(new Error('Too many connections'));
+      }
+      socket.data.userId = result.user.id;
+      socket.data.username = result.user.username;
+      socket.data.tokenExpiresAt = result.expiresAt;
+      next();
+    } catch (err) {
+      services.logger.warn({ err }, 'socket auth failed');
+      next(new Error(AUTH_FAILED));
+    }
+  };
+}
+
+// setTimeout holds at most ~24.8 days; longer tokens are re-checked when that timer fires.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** user:authenticate (renew in place) and the disconnect at token expiry. */
+export function registerAuthHandlers(ctx: HandlerContext, services: Services): void {
+  const { socket } = ctx;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    const wait = socket.data.tokenExpiresAt - Date.now();
+    timer = setTimeout(() => {
+      if (socket.data.tokenExpiresAt > Date.now()) return arm();
+      ctx.log.info('token expired: closing socket');
+      socket.emit('auth:expired', { reason: 'token_expired' });
+      socket.disconnect(true);
+    }, Math.min(Math.max(wait, 0), MAX_TIMER_MS));
+    timer.unref();
+  };
+  arm();
+  socket.on('disconnect', () => clearTimeout(timer));
+
+  registerEvent(ctx, 'user:authenticate', async ({ token }) => {
+    const result = await services.auth.authenticate(token);
+    if (!result) throw new AppError('FORBIDDEN', 'Invalid or expired token');
+    if (result.user.id !== socket.data.userId) throw new AppError('FORBIDDEN', 'Token belongs to another user');
+    socket.data.tokenExpiresAt = result.expiresAt;
+    arm();
+    return { user: toUser(result.user, true), expiresAt: new Date(result.expiresAt).toISOString() };
+  });
+}

@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { migrationProvider } from './migrations.js';
+import type { DB } from './tables.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Database {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  /** Pool figures for /metrics and getSocketStats (PostgreSQL only; SQLite has one connection). */
+  poolStats(): { total: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+// int8 (bigint) columns hold epoch milliseconds and counters: well inside 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface OpenDatabaseOptions {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  logger: Logger;
+  /** PostgreSQL pool size. */
+  poolMax?: number;
+}
+
+/** Opens SQLite (no DATABASE_URL, file under dataDir) or PostgreSQL, and applies migrations. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const database = createDatabase(options);
+  try {
+    await migrateDatabase(database, options.logger);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return database;
+}
+
+/** The connection without migrations (synchronous, for initializeSocketIO's readiness gate). */
+export function createDatabase(options: Omit<OpenDatabaseOptions, 'logger'>): Database {
+  return options.databaseUrl?.startsWith('postgres')
+    ? openPostgres(options.databaseUrl, options.poolMax ?? 20)
+    : openSqlite(options.databaseUrl, options.dataDir);
+}
+
+function openSqlite(databaseUrl: string | undefined, dataDir: string): Database {
+  let file: string;
+  if (databaseUrl === ':memory:') file = ':memory:';
+  else if (databaseUrl?.startsWith('sqlite:')) file = databaseUrl.slice('sqlite:'.length);
+  else {
+    mkdirSync(dataDir, { recursive: true });
+    file = path.join(dataDir, 'messenger.sqlite');
+  }
+  const sqlite = new SqliteDatabase(file);
+  // WAL lets readers run while a write commits; NORMAL sync is durable across process crashes.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    close: () => db.destroy(),
+  };
+}
+
+function openPostgres(url: string, max: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });
+  // An idle client's error (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => db.destroy(),
+  };
+}
+
+export async function migrateDatabase(database: Database, logger: Logger): Promise<void> {
+  const migrator = new Migrator({ db: database.db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const r of results ?? []) {
+    if (r.status === 'Success') logger.info({ migration: r.migrationName }, 'migration applied');
+    if (r.status === 'Error') logger.error({ migration: r.migrationName }, 'migration failed');
+  }
+  if (error) throw error;
+}
