@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB, UserRow } from '../db/tables.js';
 
 export class UsersRepository {
@@ -22,7 +22,8 @@ export class UsersRepository {
     return this.db
       .selectFrom('users')
       .selectAll()
-      .where((eb) => eb('username_key', 'like', `${escaped}%`))
+      // ESCAPE spelled out: SQLite has no default LIKE escape character, PostgreSQL uses '\\'.
+      .where(sql<boolean>`username_key like ${`${escaped}%`} escape '\\'`)
       .orderBy('username_key')
       .limit(limit)
       .execute();
