@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { connect, emitAck, settle, waitFor, Recorder } from './support/client.js';
+import { api, connect, emitAck, settle, waitFor, Recorder } from './support/client.js';
 import { closeAll, connectedUsers, createDirect, type Member } from './support/fixtures.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -81,7 +81,7 @@ describe('message:send', () => {
     await settle();
     expect(bob.seen.of('message:receive')).toEqual([]);
     expect(alice.socket.connected).toBe(true);
-    const history = await (await fetch(`${server.url}/api/chats/${chatId}/messages`, { headers: { authorization: `Bearer ${alice.token}` } })).json();
+    const history = (await api(server.url, 'GET', `/api/chats/${chatId}/messages`, { token: alice.token })).body;
     expect(history.messages).toEqual([]);
   });
 
@@ -125,7 +125,7 @@ describe('message:read', () => {
     expect(await emitAck(bob.socket, 'message:read', { chatId, messageId: m1.message.id })).toMatchObject({ ok: true });
     await settle();
     expect(alice.seen.of('message:read')).toEqual([]);
-    const chats = await (await fetch(`${server.url}/api/chats`, { headers: { authorization: `Bearer ${bob.token}` } })).json();
+    const chats = (await api(server.url, 'GET', `/api/chats`, { token: bob.token })).body;
     expect(chats.chats[0]).toMatchObject({ id: chatId, unreadCount: 0 });
   });
 
@@ -164,7 +164,7 @@ describe('message:edit and message:delete', () => {
     await settle();
     expect(alice.seen.of('message:edited')).toEqual([]);
     expect(bob.seen.of('message:deleted')).toEqual([]);
-    const history = await (await fetch(`${server.url}/api/chats/${chatId}/messages`, { headers: { authorization: `Bearer ${bob.token}` } })).json();
+    const history = (await api(server.url, 'GET', `/api/chats/${chatId}/messages`, { token: bob.token })).body;
     expect(history.messages.map((x: any) => x.content)).toEqual(['mine']);
   });
 
@@ -174,7 +174,7 @@ describe('message:edit and message:delete', () => {
     const told = waitFor(bob.socket, 'message:deleted');
     expect(await emitAck(alice.socket, 'message:delete', { messageId: m.message.id })).toMatchObject({ ok: true });
     expect(await told).toEqual({ chatId, messageId: m.message.id });
-    const history = await (await fetch(`${server.url}/api/chats/${chatId}/messages`, { headers: { authorization: `Bearer ${bob.token}` } })).json();
+    const history = (await api(server.url, 'GET', `/api/chats/${chatId}/messages`, { token: bob.token })).body;
     expect(history.messages).toEqual([]);
     expect(await emitAck(alice.socket, 'message:delete', { messageId: m.message.id })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(await emitAck(alice.socket, 'message:edit', { messageId: m.message.id, content: 'back' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });

@@ -99,18 +99,19 @@ export function waitFor<E extends keyof ServerToClientEvents>(
   predicate: (payload: Parameters<ServerToClientEvents[E]>[0]) => boolean = () => true,
   timeoutMs = 5000,
 ): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  const loose = socket as unknown as { on(e: string, l: (p: any) => void): void; off(e: string, l: (p: any) => void): void };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      socket.off(event as string, listener);
+      loose.off(event as string, listener);
       reject(new Error(`timed out waiting for ${String(event)}`));
     }, timeoutMs);
     const listener = (payload: any) => {
       if (!predicate(payload)) return;
       clearTimeout(timer);
-      socket.off(event as string, listener);
+      loose.off(event as string, listener);
       resolve(payload);
     };
-    socket.on(event as string, listener);
+    loose.on(event as string, listener);
   });
 }
 
