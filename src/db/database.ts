@@ -26,6 +26,8 @@ export interface OpenDatabaseOptions {
   logger: Logger;
   /** PostgreSQL pool size. */
   poolMax?: number;
+  /** SQLite: how long a write waits for another connection's lock before SQLITE_BUSY (UNAVAILABLE). */
+  sqliteBusyTimeoutMs?: number;
 }
 
 /** Opens SQLite (no DATABASE_URL, file under dataDir) or PostgreSQL, and applies migrations. */
@@ -44,10 +46,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 export function createDatabase(options: Omit<OpenDatabaseOptions, 'logger'>): Database {
   return options.databaseUrl?.startsWith('postgres')
     ? openPostgres(options.databaseUrl, options.poolMax ?? 20)
-    : openSqlite(options.databaseUrl, options.dataDir);
+    : openSqlite(options.databaseUrl, options.dataDir, options.sqliteBusyTimeoutMs ?? 5000);
 }
 
-function openSqlite(databaseUrl: string | undefined, dataDir: string): Database {
+function openSqlite(databaseUrl: string | undefined, dataDir: string, busyTimeoutMs: number): Database {
   let file: string;
   if (databaseUrl === ':memory:') file = ':memory:';
   else if (databaseUrl?.startsWith('sqlite:')) file = databaseUrl.slice('sqlite:'.length);
@@ -60,13 +62,33 @@ function openSqlite(databaseUrl: string | undefined, dataDir: string): Database 
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
     dialect: 'sqlite',
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * better-sqlite3 compiles every prepare() anew, and kysely prepares per query: caching the
+ * compiled statements of the (few, parameterized) hot queries saves ~10% of a send's CPU.
+ * Only DML is cached, and the cache is bounded (queries with `in (…)` lists vary in text).
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sqlText: string) {
+      let statement = cache.get(sqlText);
+      if (!statement) {
+        statement = sqlite.prepare(sqlText);
+        if (cache.size < 1000 && /^\s*(select|insert|update|delete)/i.test(sqlText)) cache.set(sqlText, statement);
+      }
+      return statement;
+    },
   };
 }
 
