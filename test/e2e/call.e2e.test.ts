@@ -1,0 +1,127 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/server.js';
+import { launchBrowser, messageLocator, openChatByTitle, openDirectChat, openUser, register, screenshot, send, waitForStats, type InboundStats, type UserPage } from './support/browser.js';
+
+const name = (p: string) => `${p}${Math.random().toString(36).slice(2, 7)}`;
+const one = (s: Record<string, InboundStats>) => Object.values(s)[0];
+
+/** Draws a short diagonal stroke across the middle of the shared screen. */
+async function drawStroke(u: UserPage) {
+  await u.page.getByTestId('tool-draw').click();
+  const box = await u.page.getByTestId('annotation-layer').boundingBox();
+  if (!box) throw new Error('no annotation layer');
+  await u.page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+  await u.page.mouse.down();
+  for (let i = 1; i <= 8; i++) await u.page.mouse.move(box.x + box.width * (0.3 + i * 0.04), box.y + box.height * (0.3 + i * 0.03));
+  await u.page.mouse.up();
+}
+
+const annotationCount = (u: UserPage) => u.page.getByTestId('annotation-layer').getAttribute('data-count').then(Number);
+
+describe('web client: 1:1 calls with real WebRTC in a real browser', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let alice: UserPage;
+  let bob: UserPage;
+
+  beforeAll(async () => {
+    server = await startServer({ env: { STUN_URLS: '' } });
+    browser = await launchBrowser();
+    alice = await openUser(browser, server.url, name('alice'));
+    bob = await openUser(browser, server.url, name('bob'));
+    await register(alice);
+    await register(bob);
+    await openDirectChat(alice, bob.username);
+    await send(alice, 'Call you in a minute');
+    await openChatByTitle(bob, alice.username);
+    await messageLocator(bob, 'Call you in a minute').waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('video call: rings, connects, and media flows both ways', async () => {
+    await alice.page.getByTestId('call-video').click();
+    await alice.page.locator('[data-testid="call-screen"][data-phase="ringing"]').waitFor();
+    await bob.page.getByTestId('incoming-call').filter({ hasText: alice.username }).waitFor();
+    await bob.page.getByTestId('call-accept').click();
+    await bob.page.getByTestId('incoming-call').waitFor({ state: 'detached' });
+    await alice.page.locator('[data-testid="call-screen"][data-phase="active"]').waitFor();
+    await bob.page.locator('[data-testid="call-screen"][data-phase="active"]').waitFor();
+
+    const flowing = (s: Record<string, InboundStats>) => (one(s)?.video.framesDecoded ?? 0) > 0 && (one(s)?.audio.packetsReceived ?? 0) > 0;
+    const a = await waitForStats(alice, flowing);
+    const b = await waitForStats(bob, flowing);
+    expect(one(a)!.video.framesDecoded).toBeGreaterThan(0);
+    expect(one(b)!.audio.packetsReceived).toBeGreaterThan(0);
+    await alice.page.waitForTimeout(1000); // a few frames on screen for the picture
+    await screenshot(alice, 'call.png');
+  });
+
+  it('mutes and unmutes, and changes quality', async () => {
+    await alice.page.getByTestId('toggle-mic').click();
+    await bob.page.getByTestId('peer-muted').waitFor();
+    await alice.page.getByTestId('toggle-mic').click();
+    await bob.page.getByTestId('peer-muted').waitFor({ state: 'detached' });
+    await alice.page.getByTestId('toggle-cam').click();
+    await bob.page.locator('[data-testid="remote-video"].hidden-video').waitFor({ state: 'attached' });
+    await alice.page.getByTestId('toggle-cam').click();
+    await bob.page.locator('[data-testid="remote-video"]:not(.hidden-video)').waitFor();
+    await alice.page.getByTestId('quality-select').selectOption('low');
+    await expect(alice.page.getByTestId('quality-select').inputValue()).resolves.toBe('low');
+  });
+
+  it('shares a screen the peer receives, with annotations both ways and remote-control consent', async () => {
+    await alice.page.getByTestId('toggle-share').click();
+    await bob.page.getByTestId('screen-video').waitFor();
+    const b = await waitForStats(bob, (s) => (one(s)?.screen.framesDecoded ?? 0) > 0);
+    expect(one(b)!.screen.framesDecoded).toBeGreaterThan(0);
+    // The camera keeps flowing next to the screen.
+    expect(one(b)!.video.framesDecoded).toBeGreaterThan(0);
+
+    await drawStroke(bob);
+    await expect.poll(() => annotationCount(alice), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    await drawStroke(alice);
+    await expect.poll(() => annotationCount(bob), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+
+    await bob.page.getByTestId('request-control').click();
+    await alice.page.getByTestId('control-request').filter({ hasText: bob.username }).waitFor();
+    await alice.page.getByTestId('control-allow').click();
+    await bob.page.getByTestId('control-granted').waitFor();
+    await bob.page.waitForTimeout(500);
+    await screenshot(bob, 'screen-share.png');
+
+    await alice.page.getByTestId('annotation-clear').click();
+    await expect.poll(() => annotationCount(bob), { timeout: 10_000 }).toBe(0);
+    await alice.page.getByTestId('toggle-share').click();
+    await bob.page.getByTestId('screen-video').waitFor({ state: 'detached' });
+  });
+
+  it('hangs up for both sides', async () => {
+    await bob.page.getByTestId('hang-up').click();
+    await alice.page.getByTestId('call-ended').waitFor();
+    await alice.page.getByTestId('call-screen').waitFor({ state: 'detached' });
+  });
+
+  it('a declined call ends with "Declined" for the caller', async () => {
+    await bob.page.getByTestId('call-ended').waitFor({ state: 'detached' });
+    await bob.page.getByTestId('call-audio').click();
+    await alice.page.getByTestId('incoming-call').waitFor();
+    await alice.page.getByTestId('call-decline').click();
+    await bob.page.getByTestId('call-ended').filter({ hasText: 'Declined' }).waitFor();
+  });
+
+  it('audio call: audio flows both ways', async () => {
+    await bob.page.getByTestId('call-ended').waitFor({ state: 'detached' });
+    await bob.page.getByTestId('call-audio').click();
+    await alice.page.getByTestId('call-accept').click();
+    const audio = (s: Record<string, InboundStats>) => (one(s)?.audio.packetsReceived ?? 0) > 0;
+    await waitForStats(alice, audio);
+    await waitForStats(bob, audio);
+    await alice.page.getByTestId('hang-up').click();
+    await bob.page.getByTestId('call-ended').waitFor();
+  });
+});

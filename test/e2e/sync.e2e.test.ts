@@ -1,0 +1,83 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api } from '../support/client.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { launchBrowser, messageLocator, openChatByTitle, openDirectChat, openUser, register, send, type UserPage } from './support/browser.js';
+
+const name = (p: string) => `${p}${Math.random().toString(36).slice(2, 7)}`;
+const tokenOf = (u: UserPage) => u.page.evaluate(() => localStorage.getItem('messenger.token') ?? '');
+const openChatId = (u: UserPage) => u.page.getByTestId('chat-view').getAttribute('data-chat-id');
+
+describe('web client: history paging and recovery after a lost connection', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let alice: UserPage;
+  let bob: UserPage;
+
+  beforeAll(async () => {
+    server = await startServer({ env: { STUN_URLS: '' } });
+    browser = await launchBrowser();
+    alice = await openUser(browser, server.url, name('alice'));
+    bob = await openUser(browser, server.url, name('bob'));
+    await register(alice);
+    await register(bob);
+    await openDirectChat(alice, bob.username);
+    await send(alice, 'first!');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('loads older pages when scrolling up', async () => {
+    const chatId = (await openChatId(alice))!;
+    const token = await tokenOf(alice);
+    for (let i = 1; i <= 90; i++) {
+      const res = await api(server.url, 'POST', `/api/chats/${chatId}/messages`, { token, body: { content: `history ${i}` } });
+      expect(res.status).toBe(201);
+    }
+    await openChatByTitle(bob, alice.username);
+    await messageLocator(bob, 'history 90').waitFor();
+    await expect(messageLocator(bob, 'first!').count()).resolves.toBe(0); // not in the first page
+    // Scroll to the top until the beginning of the conversation shows.
+    await expect
+      .poll(
+        async () => {
+          await bob.page.getByTestId('message-list').evaluate((el) => (el.scrollTop = 0));
+          return messageLocator(bob, 'first!').count();
+        },
+        { timeout: 15_000, interval: 300 },
+      )
+      .toBe(1);
+    await expect(bob.page.locator('[data-testid="message"]').count()).resolves.toBe(91);
+  });
+
+  it('reconnects by itself after a lost connection and shows what it missed', async () => {
+    await bob.context.setOffline(true);
+    // The socket drop is noticed by socket.io's heartbeat at the latest.
+    await bob.page.evaluate(() => {
+      const h = (window as unknown as { __messenger: { socket(): { io: { engine: { close(): void } } } | null } }).__messenger;
+      h.socket()?.io.engine.close(); // what a dead network does to the transport, without waiting for the heartbeat
+    });
+    await bob.page.locator('[data-testid="connection-banner"]').waitFor();
+    await send(alice, 'sent while you were away');
+    await messageLocator(alice, 'sent while you were away').locator('[data-testid="read-mark"]').waitFor();
+    // Edit one Bob already has, so the catch-up must refresh it too.
+    await messageLocator(alice, 'history 90').getByTestId('message-actions').click();
+    await alice.page.getByTestId('action-edit').click();
+    await alice.page.getByTestId('composer-input').fill('history 90 (edited)');
+    await alice.page.getByTestId('composer-input').press('Enter');
+    await messageLocator(alice, 'history 90 (edited)').waitFor();
+    await bob.page.waitForTimeout(500);
+    await expect(messageLocator(bob, 'sent while you were away').count()).resolves.toBe(0);
+
+    await bob.context.setOffline(false);
+    await bob.page.locator('[data-testid="connection-banner"]').waitFor({ state: 'detached', timeout: 30_000 });
+    await messageLocator(bob, 'sent while you were away').waitFor();
+    await messageLocator(bob, 'history 90 (edited)').getByTestId('edited-mark').waitFor();
+    // And live delivery works again.
+    await send(bob, 'back online');
+    await messageLocator(alice, 'back online').waitFor();
+  });
+});

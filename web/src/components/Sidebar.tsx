@@ -1,0 +1,74 @@
+import { useState } from 'preact/hooks';
+import { chatTitle, chats, openChat, peerOf, sortedChats, startDirectChat, typingUsers } from '../app/chats';
+import { logout, me } from '../app/session';
+import { toastError } from '../app/toast';
+import { shortTime } from '../lib/format';
+import { useStore } from '../lib/store';
+import type { Chat } from '../lib/types';
+import { Avatar } from './Avatar';
+import { Icon } from './Icon';
+import { GroupDialog } from './GroupDialog';
+import { UserSearch } from './UserSearch';
+
+function preview(chat: Chat, typing: boolean): string {
+  if (typing) return 'typing…';
+  const m = chat.lastMessage;
+  if (!m) return chat.type === 'group' ? 'Group created' : 'Say hello!';
+  if (m.deleted) return 'Message deleted';
+  const who = m.senderId === me()?.id ? 'You: ' : chat.type === 'group' ? `${chat.members.find((x) => x.id === m.senderId)?.username ?? ''}: ` : '';
+  return who + m.content;
+}
+
+export function Sidebar() {
+  const state = useStore(chats);
+  const [groupOpen, setGroupOpen] = useState(false);
+  const list = sortedChats(state);
+  const user = me();
+
+  return (
+    <aside class="sidebar">
+      <header class="sidebar-head">
+        <Avatar name={user?.username ?? '?'} size={36} />
+        <strong class="grow" data-testid="me-name">{user?.username}</strong>
+        <button class="icon" title="New group" onClick={() => setGroupOpen(true)} data-testid="new-group">
+          <Icon name="groupAdd" />
+        </button>
+        <button class="icon" title="Log out" onClick={() => logout()} data-testid="logout">
+          <Icon name="logout" />
+        </button>
+      </header>
+      <UserSearch placeholder="Find people to chat with" onPick={(u) => startDirectChat(u.id).catch(toastError)} />
+      <ul class="chat-list" data-testid="chat-list">
+        {!state.loaded && <li class="muted pad">Loading chats…</li>}
+        {state.loaded && !list.length && <li class="muted pad">No chats yet. Find someone by username above.</li>}
+        {list.map((c) => {
+          const peer = peerOf(c);
+          const online = peer ? (state.presence[peer.id]?.online ?? peer.online) : undefined;
+          const typing = typingUsers(state, c.id).length > 0;
+          return (
+            <li key={c.id}>
+              <button class={`chat-item ${state.activeId === c.id ? 'active' : ''}`} onClick={() => openChat(c.id)} data-testid="chat-item" data-chat-title={chatTitle(c)}>
+                <Avatar name={chatTitle(c)} online={online} group={c.type === 'group'} />
+                <span class="chat-item-body">
+                  <span class="row">
+                    <span class="chat-item-title">{chatTitle(c)}</span>
+                    <span class="time">{shortTime(c.lastMessage?.createdAt ?? c.createdAt)}</span>
+                  </span>
+                  <span class="row">
+                    <span class={`chat-item-preview ${typing ? 'typing' : ''}`} data-testid="chat-preview">{preview(c, typing)}</span>
+                    {c.unreadCount > 0 && (
+                      <span class="badge" data-testid="unread-badge">
+                        {c.unreadCount}
+                      </span>
+                    )}
+                  </span>
+                </span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+      {groupOpen && <GroupDialog onClose={() => setGroupOpen(false)} />}
+    </aside>
+  );
+}
