@@ -5,6 +5,7 @@ import express from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { securityHeaders } from './http/security.js';
 import { attachMessenger, type Messenger } from './messenger.js';
 import type { SharedState } from './state/shared-state.js';
 
@@ -34,6 +35,9 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // Express's last-resort error page shows stacks outside production; never show them.
+  app.set('env', 'production');
+  app.use(securityHeaders());
   const messenger = attachMessenger(app, { config, database: db, logger, ...(options.state ? { state: options.state } : {}) });
 
   const webRoot = WEB_ROOT;

@@ -16,6 +16,51 @@ const listFromEnv = (fallback: string[]) =>
       v === undefined ? fallback : v.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
     );
 
+/**
+ * A rate: "count/window", the window in ms or with a unit (ms, s, m, h): "100/5s" = at most 100
+ * per 5-second window. "off" disables that limit.
+ */
+export interface RateSpec {
+  limit: number;
+  windowMs: number;
+}
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+export function parseRate(value: string): RateSpec | null {
+  const v = value.trim().toLowerCase();
+  if (v === 'off' || v === '0') return null;
+  const m = /^(\d+)\s*\/\s*(\d+)\s*(ms|s|m|h)?$/.exec(v);
+  if (!m) throw new Error(`not a rate: "${value}" (expected e.g. "100/5s" or "off")`);
+  const limit = Number(m[1]);
+  const windowMs = Number(m[2]) * UNIT_MS[m[3] ?? 'ms']!;
+  if (limit < 1 || windowMs < 1) throw new Error(`not a rate: "${value}" (count and window must be positive)`);
+  return { limit, windowMs };
+}
+const rateFromEnv = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      try {
+        return parseRate(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+
+/** CORS allowlist: exact origins (scheme://host[:port]); `*` is refused. */
+const originsFromEnv = listFromEnv([]).superRefine((origins, ctx) => {
+  for (const origin of origins) {
+    let ok = false;
+    try {
+      ok = origin !== '*' && new URL(origin).origin === origin;
+    } catch {
+      ok = false;
+    }
+    if (!ok) ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin like https://chat.example.com ('*' is not allowed)` });
+  }
+});
+
 const EnvSchema = z.object({
   PORT: intFromEnv(3001),
   HOST: z.string().default('0.0.0.0'),
@@ -26,7 +71,7 @@ const EnvSchema = z.object({
   JWT_TTL_SECONDS: intFromEnv(7 * 24 * 3600, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ID: z.string().default(() => randomUUID().slice(0, 8)),
-  CORS_ORIGINS: listFromEnv([]),
+  CORS_ORIGINS: originsFromEnv,
   // SocketConfig (the seed's names)
   CALL_TIMEOUT_MS: intFromEnv(60_000, 1),
   TYPING_TIMEOUT_MS: intFromEnv(3_000, 1),
@@ -36,6 +81,29 @@ const EnvSchema = z.object({
   // Transport and abuse limits
   MAX_HTTP_BUFFER_SIZE: intFromEnv(1_000_000, 1024),
   MAX_CONNECTIONS_PER_USER: intFromEnv(20, 1),
+  MAX_CONNECTIONS_PER_IP: intFromEnv(10_000, 1),
+  // Rate limits per event class (src/limits): per user (all sockets, all nodes) and per socket.
+  RATE_MESSAGES_PER_USER: rateFromEnv('100/5s'),
+  RATE_MESSAGES_PER_SOCKET: rateFromEnv('60/5s'),
+  RATE_TYPING_PER_USER: rateFromEnv('30/5s'),
+  RATE_TYPING_PER_SOCKET: rateFromEnv('20/5s'),
+  RATE_SIGNALS_PER_USER: rateFromEnv('600/5s'),
+  RATE_SIGNALS_PER_SOCKET: rateFromEnv('400/5s'),
+  RATE_CALL_STARTS_PER_USER: rateFromEnv('10/1m'),
+  RATE_CALL_STARTS_PER_SOCKET: rateFromEnv('10/1m'),
+  RATE_ANNOTATIONS_PER_USER: rateFromEnv('250/5s'),
+  RATE_ANNOTATIONS_PER_SOCKET: rateFromEnv('150/5s'),
+  RATE_OTHER_PER_USER: rateFromEnv('300/5s'),
+  RATE_OTHER_PER_SOCKET: rateFromEnv('200/5s'),
+  // Login throttle against password guessing: attempts per username+IP, and per IP, per window.
+  LOGIN_MAX_ATTEMPTS: intFromEnv(10, 1),
+  LOGIN_MAX_ATTEMPTS_PER_IP: intFromEnv(100, 1),
+  LOGIN_WINDOW_MS: intFromEnv(15 * 60_000, 1000),
+  // Storage
+  SQLITE_BUSY_TIMEOUT_MS: intFromEnv(5000, 0),
+  DB_POOL_MAX: intFromEnv(20, 1),
+  // Observability: when set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`.
+  METRICS_TOKEN: z.string().min(1).optional(),
   // Calls
   CALL_RECONNECT_GRACE_MS: intFromEnv(15_000, 0),
   CALL_SWEEP_INTERVAL_MS: intFromEnv(30_000, 100),
@@ -46,9 +114,16 @@ const EnvSchema = z.object({
   TURN_TTL_SECONDS: intFromEnv(24 * 3600, 60),
   // Presence: how long a user stays "online" after the last socket of a node that died.
   PRESENCE_TTL_MS: intFromEnv(30_000, 1000),
+  // Cluster (docs/cluster.md): key prefix in Redis, and how long SIGTERM waits for in-flight work.
+  REDIS_PREFIX: z.string().min(1).max(64).default('msgr:'),
+  DRAIN_TIMEOUT_MS: intFromEnv(10_000, 0),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+
+/** Event classes with their own rate limits (src/limits/rate-limit.service.ts maps events to them). */
+export const RATE_CLASSES = ['messages', 'typing', 'signals', 'callStarts', 'annotations', 'other'] as const;
+export type RateClass = (typeof RATE_CLASSES)[number];
 
 export interface Config {
   port: number;
@@ -68,9 +143,17 @@ export interface Config {
     maxConferenceParticipants: number;
     maxHttpBufferSize: number;
     maxConnectionsPerUser: number;
+    maxConnectionsPerIp: number;
   };
+  /** Per event class: per-user and per-socket fixed windows; null = off. */
+  rateLimits: Record<RateClass, { perUser: RateSpec | null; perSocket: RateSpec | null }>;
+  login: { maxAttempts: number; maxAttemptsPerIp: number; windowMs: number };
+  storage: { sqliteBusyTimeoutMs: number; poolMax: number };
+  metricsToken: string | undefined;
   ice: { stunUrls: string[]; turnUrls: string[]; turnSecret: string | undefined; turnTtlSeconds: number };
   presenceTtlMs: number;
+  redisPrefix: string;
+  drainTimeoutMs: number;
 }
 
 /** Reads and validates the environment; throws a readable error on a bad value. */
@@ -107,7 +190,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxConferenceParticipants: e.MAX_CONFERENCE_PARTICIPANTS,
       maxHttpBufferSize: e.MAX_HTTP_BUFFER_SIZE,
       maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
+      maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     },
+    rateLimits: {
+      messages: { perUser: e.RATE_MESSAGES_PER_USER, perSocket: e.RATE_MESSAGES_PER_SOCKET },
+      typing: { perUser: e.RATE_TYPING_PER_USER, perSocket: e.RATE_TYPING_PER_SOCKET },
+      signals: { perUser: e.RATE_SIGNALS_PER_USER, perSocket: e.RATE_SIGNALS_PER_SOCKET },
+      callStarts: { perUser: e.RATE_CALL_STARTS_PER_USER, perSocket: e.RATE_CALL_STARTS_PER_SOCKET },
+      annotations: { perUser: e.RATE_ANNOTATIONS_PER_USER, perSocket: e.RATE_ANNOTATIONS_PER_SOCKET },
+      other: { perUser: e.RATE_OTHER_PER_USER, perSocket: e.RATE_OTHER_PER_SOCKET },
+    },
+    login: { maxAttempts: e.LOGIN_MAX_ATTEMPTS, maxAttemptsPerIp: e.LOGIN_MAX_ATTEMPTS_PER_IP, windowMs: e.LOGIN_WINDOW_MS },
+    storage: { sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS, poolMax: e.DB_POOL_MAX },
+    metricsToken: e.METRICS_TOKEN,
     ice: {
       stunUrls: e.STUN_URLS,
       turnUrls: e.TURN_URLS,
@@ -115,6 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       turnTtlSeconds: e.TURN_TTL_SECONDS,
     },
     presenceTtlMs: e.PRESENCE_TTL_MS,
+    redisPrefix: e.REDIS_PREFIX,
+    drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     ...overrides,
   };
 }
@@ -131,3 +228,22 @@ export function toSocketConfig(config: Config) {
   } as const;
 }
 export type SocketConfigShape = ReturnType<typeof toSocketConfig>;
+
+/**
+ * Cluster mode (REDIS_URL set) needs storage and a token secret that every node shares:
+ * PostgreSQL (not a per-node SQLite file) and an explicit JWT_SECRET (not one generated per
+ * DATA_DIR). Throws a readable error otherwise; called at start (main.ts, initializeSocketIO).
+ */
+export function assertClusterConfig(config: Config): void {
+  if (!config.redisUrl) return;
+  const problems: string[] = [];
+  if (!config.databaseUrl?.startsWith('postgres')) {
+    problems.push(
+      '  DATABASE_URL: cluster mode (REDIS_URL set) requires PostgreSQL (postgres://…); SQLite is one file per node and cannot be shared',
+    );
+  }
+  if (!config.jwtSecret) {
+    problems.push('  JWT_SECRET: cluster mode (REDIS_URL set) requires JWT_SECRET (at least 16 characters), the same on every node');
+  }
+  if (problems.length > 0) throw new Error(`Invalid configuration:\n${problems.join('\n')}`);
+}

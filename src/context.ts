@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
 import { AuthService } from './auth/auth.service.js';
+import { CallStore } from './calls/call-state.js';
+import { CallsRepository } from './calls/calls.repository.js';
+import { CallService } from './calls/calls.service.js';
 import { TokenService, resolveJwtSecret } from './auth/token.service.js';
 import { UsersRepository } from './auth/users.repository.js';
 import { ChatRepository } from './chat/chat.repository.js';
@@ -27,11 +30,12 @@ export interface Services {
   chatRepo: ChatRepository;
   chat: ChatService;
   presence: PresenceService;
+  calls: CallService;
   hooks: EventHooks;
 }
 
 export function createSharedState(config: Config): SharedState {
-  return config.redisUrl ? new RedisState(config.redisUrl) : new MemoryState();
+  return config.redisUrl ? new RedisState(config.redisUrl, config.redisPrefix) : new MemoryState();
 }
 
 export function createServices(deps: { config: Config; logger: Logger; database: Database; state?: SharedState }): Services {
@@ -41,6 +45,17 @@ export function createServices(deps: { config: Config; logger: Logger; database:
   const users = new UsersRepository(database.db);
   const chatRepo = new ChatRepository(database.db);
   const presence = new PresenceService(state, users, config.nodeId);
+  const chat = new ChatService(chatRepo, users, presence, { maxMessageLength: config.limits.maxMessageLength });
+  const calls = new CallService({
+    config,
+    logger,
+    store: new CallStore(state, config.timeouts.callMaxDurationMs),
+    repo: new CallsRepository(database.db),
+    users,
+    chat,
+    chatRepo,
+    presence,
+  });
   return {
     config,
     logger,
@@ -50,8 +65,9 @@ export function createServices(deps: { config: Config; logger: Logger; database:
     users,
     auth: new AuthService(users, tokens),
     chatRepo,
-    chat: new ChatService(chatRepo, users, presence, { maxMessageLength: config.limits.maxMessageLength }),
+    chat,
     presence,
+    calls,
     hooks: { guards: [], observers: [] },
   };
 }

@@ -66,20 +66,51 @@ export class AppError extends Error {
 }
 
 /** Storage-layer failures that mean "try again later" rather than "bug". */
-const UNAVAILABLE_HINTS = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY', '57P01', '57P03', '08006', '08001', '08003'];
+// Node socket errors; SQLite lock contention; PostgreSQL admin/crash shutdown, cannot connect now,
+// too many connections, connection exceptions (class 08), and a database closed to connections (55000).
+const UNAVAILABLE_HINTS = [
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '55000',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+];
+// pg pool and client messages, SQLite's lock message, and ioredis's when Redis is down.
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connect ECONNREFUSED|database is locked|Connection is closed|timeout exceeded when trying to connect|not currently accepting connections|terminating connection|max retries per request|Stream isn't writeable/i;
 
 function looksUnavailable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && UNAVAILABLE_HINTS.includes(code)) return true;
+  if ((err as { name?: unknown }).name === 'MaxRetriesPerRequestError') return true;
   const message = (err as { message?: unknown }).message;
-  return typeof message === 'string' && /Connection terminated|connect ECONNREFUSED|database is locked|Connection is closed/.test(message);
+  return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
 }
+
+// PostgreSQL data exceptions caused by the client's values (NUL or bad bytes in text, too long,
+// out of range, not a number): the input's fault, so VALIDATION, never INTERNAL.
+const INVALID_INPUT_CODES = ['22021', '22P05', '22001', '22003', '22P02'];
 
 /** Maps anything thrown to a catalogued AppError; unknown errors become INTERNAL. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (looksUnavailable(err)) return new AppError('UNAVAILABLE');
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  if (typeof code === 'string' && INVALID_INPUT_CODES.includes(code)) return new AppError('VALIDATION', 'Invalid characters or value');
   return new AppError('INTERNAL');
 }
 

@@ -1,13 +1,20 @@
 import { createApp } from './app.js';
-import { loadConfig } from './config.js';
+import { assertClusterConfig, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { createLogger } from './logger.js';
 
 /** The entry point: read config, open storage, listen, and drain on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  assertClusterConfig(config);
   const logger = createLogger(config.logLevel, config.nodeId);
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    logger,
+    poolMax: config.storage.poolMax,
+    sqliteBusyTimeoutMs: config.storage.sqliteBusyTimeoutMs,
+  });
   const app = await createApp({ config, db, logger });
   const port = await app.listen();
   logger.info({ port, host: config.host, storage: db.dialect, sharedState: app.services.state.kind }, 'messenger listening');
@@ -17,7 +24,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
-    const force = setTimeout(() => process.exit(1), 15_000);
+    // Drain waits up to DRAIN_TIMEOUT_MS for in-flight work; closing sockets and storage gets 5 s more.
+    const force = setTimeout(() => process.exit(1), config.drainTimeoutMs + 5_000);
     force.unref();
     app.close().then(
       () => process.exit(0),

@@ -2,16 +2,25 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import express, { type Express } from 'express';
 import { Server } from 'socket.io';
 import type { Logger } from 'pino';
-import { registerAuthHandlers, verifySocketAuth } from './auth/auth.handlers.js';
+import { disconnectRevokedSockets, registerAuthHandlers, verifySocketAuth } from './auth/auth.handlers.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { usersRoutes } from './auth/users.routes.js';
+import { attachCalls } from './calls/calls.handlers.js';
+import { callRoutes } from './calls/calls.routes.js';
 import { registerChatHandlers } from './chat/chat.handlers.js';
 import { chatRoutes } from './chat/chat.routes.js';
+import { registerSyncHandlers } from './chat/sync.handlers.js';
+import { Drainer } from './cluster/drain.js';
+import { NodeLiveness } from './cluster/node-liveness.js';
+import { createClusterAdapter } from './cluster/redis-adapter.js';
 import { TypingService } from './chat/typing.service.js';
 import type { Config } from './config.js';
 import { createServices, type Services } from './context.js';
 import type { Database } from './db/database.js';
 import { errorHandler } from './http/middleware.js';
+import { corsMiddleware, securityHeaders, socketCorsOptions } from './http/security.js';
+import { installLimits } from './limits/index.js';
+import { createMetrics } from './metrics/metrics.js';
 import { presenceOnDisconnect, registerPresence } from './presence/presence.handlers.js';
 import type { HandlerContext } from './sockets/register-event.js';
 import { setSocketManager } from './sockets/registry.js';
@@ -49,18 +58,50 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
   const httpServer = createServer(app);
   const io: AppServer = new Server(httpServer, {
     maxHttpBufferSize: config.limits.maxHttpBufferSize,
-    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: true } : undefined,
+    // CORS_ORIGINS allowlist, checked at the handshake for every transport (src/http/security.ts).
+    ...socketCorsOptions(config.corsOrigins),
     pingInterval: 20_000,
     pingTimeout: 20_000,
   });
+  // Cluster mode (REDIS_URL): rooms and broadcasts span every node (docs/cluster.md).
+  const clusterAdapter = createClusterAdapter(config, logger);
+  if (clusterAdapter) io.adapter(clusterAdapter.factory);
   const manager = new SocketManager(io, httpServer, services);
+  // Prometheus /metrics and the abuse limits (rate limits, login throttle, per-IP cap).
+  const metrics = createMetrics({ services, io, localUserCount: () => manager.getLocalUserIds().length });
+  services.hooks.observers.push(metrics.observeEvent);
+  const limits = installLimits(services, metrics);
+  services.auth.onTokensRevoked((userId, validAfter) => {
+    disconnectRevokedSockets(io, userId, validAfter, logger).catch((err: unknown) =>
+      logger.error({ err, userId }, 'could not close revoked sockets'),
+    );
+  });
+  const liveness = config.redisUrl ? new NodeLiveness(services, manager, io) : undefined;
+  liveness?.start();
+  // A dead node's sockets in calls get the reconnect grace, as if they had dropped.
+  liveness?.onDeadSocket((userId, socketId) => services.calls.timers.onSocketDisconnect(userId, socketId));
+  const drain = new Drainer({
+    io,
+    httpServer,
+    hooks: services.hooks,
+    logger,
+    timeoutMs: config.drainTimeoutMs,
+    beforeDrain: async () => liveness?.drain(Math.min(config.presenceTtlMs, 5_000)),
+  });
   const typing = new TypingService(services.state, config.timeouts.typingMs, (chatId, userId) =>
     manager.sendToChat(chatId, 'typing:stopped', { chatId, userId }),
   );
 
-  io.use((_socket, next) => {
+  io.use((socket, next) => {
+    // A draining node turns new sockets away at the transport, so clients retry elsewhere.
+    if (drain.draining) {
+      next(new Error('Server draining'));
+      setImmediate(() => socket.conn.close());
+      return;
+    }
     ready.then(() => next(), (err: unknown) => next(err instanceof Error ? err : new Error('Not ready')));
   });
+  io.use(limits.connections.middleware());
   io.use(verifySocketAuth(services, (userId) => manager.localSocketCount(userId)));
   // Rooms are joined before 'connection' fires, so nothing sent right after connect is missed.
   io.use(async (socket, next) => {
@@ -80,26 +121,38 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
     log.debug('connected');
     registerAuthHandlers(ctx, services);
     registerChatHandlers(ctx, services, manager, typing);
+    registerSyncHandlers(ctx, services);
     registerPresence(socket, services);
     socket.on('disconnect', (reason) => log.debug({ reason }, 'disconnected'));
   });
-  manager.onDisconnect((socket) => presenceOnDisconnect(socket, services, manager));
+  // A draining cluster node leaves its sockets' presence to its peers (NodeLiveness), so users
+  // who reconnect elsewhere within the grace never appear offline.
+  manager.onDisconnect((socket) => (drain.draining && liveness ? undefined : presenceOnDisconnect(socket, services, manager)));
+  // Calls, video and screen sharing: handlers, reconnect grace, ring timers and the sweep.
+  attachCalls(manager, services);
 
   const api = express.Router();
+  api.use(securityHeaders());
+  api.use(corsMiddleware(config.corsOrigins));
   api.use((_req, _res, next) => {
     ready.then(() => next(), next);
   });
   api.use(express.json({ limit: '256kb' }));
   api.get('/health', (_req, res) => {
+    if (drain.draining) return void res.status(503).json({ status: 'draining' });
     res.json({ status: 'ok' });
   });
+  api.post('/auth/login', limits.loginThrottle.middleware());
   api.use(authRoutes(services));
   api.use(usersRoutes(services));
   api.use(chatRoutes(services, manager));
+  api.use(callRoutes(services));
   api.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });
   });
   api.use(errorHandler(services));
+  app.use(metrics.httpMiddleware);
+  app.get('/metrics', metrics.handler);
   app.use('/api', api);
 
   setSocketManager(manager);
@@ -108,11 +161,16 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
   const close = () =>
     (closing ??= (async () => {
       logger.info('shutting down');
+      await drain.run();
+      liveness?.stop();
       typing.close();
       await new Promise<void>((resolve) => {
         // io.close() closes every socket and then the HTTP server.
         io.close(() => resolve());
       });
+      services.calls.close();
+      await clusterAdapter?.close();
+      await limits.close();
       await services.state.close().catch(() => {});
       await database.close().catch(() => {});
       setSocketManager(undefined);

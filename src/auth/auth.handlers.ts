@@ -1,8 +1,9 @@
 import type { ExtendedError } from 'socket.io';
 import type { Services } from '../context.js';
-import { AppError } from '../errors.js';
+import type { Logger } from 'pino';
+import { AppError, toAppError } from '../errors.js';
 import { registerEvent, type HandlerContext } from '../sockets/register-event.js';
-import type { AppSocket } from '../sockets/types.js';
+import { rooms, type AppServer, type AppSocket } from '../sockets/types.js';
 import { toUser } from './auth.service.js';
 
 /** Socket.io's connect_error message for every auth failure (protocol.md). */
@@ -26,10 +27,13 @@ export function verifySocketAuth(services: Services, localSocketCount: (userId: 
       socket.data.userId = result.user.id;
       socket.data.username = result.user.username;
       socket.data.tokenExpiresAt = result.expiresAt;
+      socket.data.tokenIssuedAt = result.issuedAt;
       next();
     } catch (err) {
+      // Storage down is not a bad token: the client should retry, not sign the user out.
+      const unavailable = toAppError(err).code === 'UNAVAILABLE';
       services.logger.warn({ err }, 'socket auth failed');
-      next(new Error(AUTH_FAILED));
+      next(new Error(unavailable ? 'Service unavailable' : AUTH_FAILED));
     }
   };
 }
@@ -60,7 +64,26 @@ export function registerAuthHandlers(ctx: HandlerContext, services: Services): v
     if (!result) throw new AppError('FORBIDDEN', 'Invalid or expired token');
     if (result.user.id !== socket.data.userId) throw new AppError('FORBIDDEN', 'Token belongs to another user');
     socket.data.tokenExpiresAt = result.expiresAt;
+    socket.data.tokenIssuedAt = result.issuedAt;
     arm();
     return { user: toUser(result.user, true), expiresAt: new Date(result.expiresAt).toISOString() };
   });
+}
+
+/**
+ * After a password change: every live socket of the user (any node) whose token was issued
+ * before `validAfter` is told `auth:expired {reason:'token_revoked'}` and closed. Sockets renewed
+ * with a newer token (user:authenticate) stay.
+ */
+export async function disconnectRevokedSockets(io: AppServer, userId: string, validAfter: number, logger: Logger): Promise<number> {
+  const sockets = await io.in(rooms.user(userId)).fetchSockets();
+  let closed = 0;
+  for (const s of sockets) {
+    if (s.data.tokenIssuedAt >= validAfter) continue;
+    s.emit('auth:expired', { reason: 'token_revoked' });
+    s.disconnect(true);
+    closed++;
+  }
+  if (closed > 0) logger.info({ userId, closed }, 'tokens revoked: closed sockets');
+  return closed;
 }

@@ -28,7 +28,12 @@ export interface AuthResult {
   expiresAt: string;
 }
 
+/** Told when a user's tokens issued before `validAfter` (epoch ms) stop being valid. */
+export type TokensRevokedListener = (userId: string, validAfter: number) => void;
+
 export class AuthService {
+  private readonly revokedListeners: TokensRevokedListener[] = [];
+
   constructor(
     private readonly users: UsersRepository,
     private readonly tokens: TokenService,
@@ -69,17 +74,23 @@ export class AuthService {
     // new token be issued in the next one.
     const cutoff = Math.floor(Date.now() / 1000) * 1000 + 1000;
     await this.users.setPassword(userId, await hash(newPassword, ARGON2_OPTIONS), cutoff);
+    // Live sockets on older tokens are closed now, not at their expiry (auth.handlers.ts).
+    for (const listener of this.revokedListeners) listener(userId, cutoff);
     await new Promise((r) => setTimeout(r, Math.max(0, cutoff - Date.now())));
     return this.issueFor({ ...row, tokens_valid_after: cutoff });
   }
 
   /** Verifies a token and loads its user; null when the token or user is not valid (any reason). */
-  async authenticate(token: unknown): Promise<{ user: UserRow; expiresAt: number } | null> {
+  async authenticate(token: unknown): Promise<{ user: UserRow; expiresAt: number; issuedAt: number } | null> {
     const claims = await this.tokens.verify(token);
     if (!claims) return null;
     const user = await this.users.findById(claims.userId);
     if (!user || claims.issuedAt < user.tokens_valid_after) return null;
-    return { user, expiresAt: claims.expiresAt };
+    return { user, expiresAt: claims.expiresAt, issuedAt: claims.issuedAt };
+  }
+
+  onTokensRevoked(listener: TokensRevokedListener): void {
+    this.revokedListeners.push(listener);
   }
 
   private async issueFor(row: UserRow): Promise<AuthResult> {

@@ -20,19 +20,25 @@ export function registerChatHandlers(
   const typingIn = new Set<string>();
 
   registerEvent(ctx, 'message:send', async (input) => {
-    const { message, duplicate } = await services.chat.sendMessage(userId, input);
+    // The socket is in a chat's room exactly while its user is a member (joined at connect and
+    // on add, left on removal), so the room is a free membership check for the hot path.
+    const memberKnown = socket.rooms.has(rooms.chat(input.chatId));
+    const { message, duplicate } = await services.chat.sendMessage(userId, input, { memberKnown });
     // A retry of a stored message is not told again: the others already have it.
     if (!duplicate) socket.to(rooms.chat(input.chatId)).emit('message:receive', { chatId: input.chatId, message });
-    // Sending ends typing, as in every messenger.
-    if (typingIn.delete(input.chatId) && (await typing.stop(input.chatId, userId))) {
+    // Sending ends typing, as in every messenger. Best effort: the message is stored, so a shared
+    // state outage (Redis down) must not turn its ack into an error (the typing TTL ends it).
+    if (typingIn.delete(input.chatId) && (await typing.stop(input.chatId, userId).catch(() => false))) {
       socket.to(rooms.chat(input.chatId)).emit('typing:stopped', { chatId: input.chatId, userId });
     }
     return duplicate ? { message, duplicate } : { message };
   });
 
   registerEvent(ctx, 'message:read', async ({ chatId, messageId }) => {
-    const { readAt, seq, moved } = await services.chat.markRead(userId, chatId, messageId);
-    if (moved) socket.to(rooms.chat(chatId)).emit('message:read', { chatId, messageId, userId, readAt, seq });
+    const { readAt, seq, moved, changeSeq } = await services.chat.markRead(userId, chatId, messageId);
+    if (moved && changeSeq !== null) {
+      socket.to(rooms.chat(chatId)).emit('message:read', { chatId, messageId, userId, readAt, seq, changeSeq });
+    }
     return { readAt, seq };
   });
 
@@ -44,7 +50,9 @@ export function registerChatHandlers(
 
   registerEvent(ctx, 'message:delete', async ({ messageId }) => {
     const message = await services.chat.deleteMessage(userId, messageId);
-    socket.to(rooms.chat(message.chatId)).emit('message:deleted', { chatId: message.chatId, messageId });
+    socket
+      .to(rooms.chat(message.chatId))
+      .emit('message:deleted', { chatId: message.chatId, messageId, changeSeq: message.changeSeq });
     return { messageId };
   });
 

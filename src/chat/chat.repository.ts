@@ -1,5 +1,6 @@
 import { type Kysely, type Transaction } from 'kysely';
 import type { ChatMemberRow, ChatRow, DB, MessageRow } from '../db/tables.js';
+import { MessageWriter } from './message-writer.js';
 
 export interface MemberWithUser {
   chat_id: string;
@@ -14,7 +15,11 @@ type Executor = Kysely<DB> | Transaction<DB>;
 
 /** SQL of chats, members, messages and read state; the same queries run on SQLite and PostgreSQL. */
 export class ChatRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  private readonly writer: MessageWriter;
+
+  constructor(private readonly db: Kysely<DB>) {
+    this.writer = new MessageWriter(db);
+  }
 
   async createChat(chat: ChatRow, members: ChatMemberRow[]): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
@@ -143,17 +148,9 @@ export class ChatRepository {
       .executeTakeFirst();
   }
 
-  /**
-   * Stores a message with the chat's next seq, in one transaction: the counter row is updated
-   * first, so concurrent senders to one chat serialize on it and seqs have no gaps.
-   */
-  async insertMessage(row: Omit<MessageRow, 'seq' | 'change_seq'>): Promise<MessageRow> {
-    return this.db.transaction().execute(async (tx) => {
-      const counters = await bumpCounters(tx, row.chat_id, true);
-      const stored: MessageRow = { ...row, seq: counters.last_seq, change_seq: counters.change_seq };
-      await tx.insertInto('messages').values(stored).execute();
-      return stored;
-    });
+  /** Stores a message with the chat's next seq (group-committed with concurrent sends). */
+  insertMessage(row: Omit<MessageRow, 'seq' | 'change_seq'>): Promise<MessageRow> {
+    return this.writer.write(row);
   }
 
   /** Applies an edit or delete and stamps it with the chat's next change_seq. */
@@ -172,8 +169,11 @@ export class ChatRepository {
     });
   }
 
-  /** Moves a member's read mark forward only; false when it was already at or past seq. */
-  async markRead(chatId: string, userId: string, seq: number, messageId: string, at: number): Promise<boolean> {
+  /**
+   * Moves a member's read mark forward only; returns the change_seq it took, or null when it was
+   * already at or past seq.
+   */
+  async markRead(chatId: string, userId: string, seq: number, messageId: string, at: number): Promise<number | null> {
     return this.db.transaction().execute(async (tx) => {
       const member = await tx
         .selectFrom('chat_members')
@@ -181,7 +181,7 @@ export class ChatRepository {
         .where('chat_id', '=', chatId)
         .where('user_id', '=', userId)
         .executeTakeFirst();
-      if (!member || member.last_read_seq >= seq) return false;
+      if (!member || member.last_read_seq >= seq) return null;
       const counters = await bumpCounters(tx, chatId, false);
       await tx
         .updateTable('chat_members')
@@ -189,7 +189,7 @@ export class ChatRepository {
         .where('chat_id', '=', chatId)
         .where('user_id', '=', userId)
         .execute();
-      return true;
+      return counters.change_seq;
     });
   }
 

@@ -10,7 +10,8 @@ export const HARD_MAX_CONTENT = 65_536;
 export const MAX_ATTACHMENTS = 10;
 export const MAX_GROUP_MEMBERS = 1000;
 
-const Content = z.string().max(HARD_MAX_CONTENT);
+// NUL is refused on both engines alike (PostgreSQL text cannot hold it).
+const Content = z.string().max(HARD_MAX_CONTENT).refine((c) => !c.includes('\u0000'), 'no NUL characters');
 const hasBody = (m: { content: string; attachments?: unknown[] | undefined }) =>
   m.content.trim().length > 0 || (m.attachments?.length ?? 0) > 0;
 const BODY_REQUIRED = { message: 'content or attachments required', path: ['content'] };
@@ -76,9 +77,17 @@ export const chatClientEvents = {
 
 export const chatServerEvents = {
   'message:receive': z.object({ chatId: z.string(), message: MessageSchema }),
-  'message:read': z.object({ chatId: z.string(), messageId: z.string(), userId: z.string(), readAt: z.string(), seq: z.number() }),
+  // changeSeq (optional for older senders): the chat's change counter this change took (docs/sync.md).
+  'message:read': z.object({
+    chatId: z.string(),
+    messageId: z.string(),
+    userId: z.string(),
+    readAt: z.string(),
+    seq: z.number(),
+    changeSeq: z.number().optional(),
+  }),
   'message:edited': z.object({ chatId: z.string(), message: MessageSchema }),
-  'message:deleted': z.object({ chatId: z.string(), messageId: z.string() }),
+  'message:deleted': z.object({ chatId: z.string(), messageId: z.string(), changeSeq: z.number().optional() }),
   'typing:started': z.object({ chatId: z.string(), userId: z.string() }),
   'typing:stopped': z.object({ chatId: z.string(), userId: z.string() }),
   'chat:created': z.object({ chat: ChatSchema }),

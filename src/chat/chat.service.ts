@@ -160,15 +160,21 @@ export class ChatService {
     await this.chats.removeMember(chatId, userId);
   }
 
-  async sendMessage(senderId: string, input: MessageSendInput): Promise<{ message: Message; duplicate: boolean }> {
+  /**
+   * Stores a message. `memberKnown` lets a caller that has already proven membership (a socket
+   * in the chat's room: rooms follow membership) skip the lookup on this hot path. A retried
+   * clientMessageId is not looked up first: the unique index refuses the second row, and the
+   * first one is returned then (the common case, a new message, costs no extra query).
+   */
+  async sendMessage(
+    senderId: string,
+    input: MessageSendInput,
+    options: { memberKnown?: boolean } = {},
+  ): Promise<{ message: Message; duplicate: boolean }> {
     if (input.content.length > this.options.maxMessageLength) {
       throw new AppError('LIMIT_EXCEEDED', `Message longer than MAX_MESSAGE_LENGTH (${this.options.maxMessageLength})`);
     }
-    await this.requireMember(input.chatId, senderId);
-    if (input.clientMessageId) {
-      const first = await this.chats.findByClientId(senderId, input.clientMessageId);
-      if (first) return this.duplicateOf(first, input.chatId);
-    }
+    if (!options.memberKnown) await this.requireMember(input.chatId, senderId);
     if (input.replyTo) {
       const target = await this.chats.findMessage(input.replyTo);
       if (!target || target.chat_id !== input.chatId) throw new AppError('NOT_FOUND', 'Replied-to message not found');
@@ -204,13 +210,17 @@ export class ChatService {
     return { message: toMessage(first), duplicate: true };
   }
 
-  async markRead(userId: string, chatId: string, messageId: string): Promise<{ readAt: string; seq: number; moved: boolean }> {
+  async markRead(
+    userId: string,
+    chatId: string,
+    messageId: string,
+  ): Promise<{ readAt: string; seq: number; moved: boolean; changeSeq: number | null }> {
     await this.requireMember(chatId, userId);
     const message = await this.chats.findMessage(messageId);
     if (!message || message.chat_id !== chatId) throw NOT_FOUND_MESSAGE();
     const at = Date.now();
-    const moved = await this.chats.markRead(chatId, userId, Number(message.seq), messageId, at);
-    return { readAt: new Date(at).toISOString(), seq: Number(message.seq), moved };
+    const changeSeq = await this.chats.markRead(chatId, userId, Number(message.seq), messageId, at);
+    return { readAt: new Date(at).toISOString(), seq: Number(message.seq), moved: changeSeq !== null, changeSeq };
   }
 
   /** A message the user may see (member of its chat, not deleted), else NOT_FOUND. */

@@ -100,6 +100,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('call_participants_user_idx').on('call_participants').column('user_id').execute();
     },
   },
+  '0002_call_revision': {
+    // Call state lives in SharedState; storage mirrors it. Each write carries the state's
+    // revision and only moves forward, so writes of racing transitions cannot land backwards.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('calls').addColumn('revision', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -72,6 +72,8 @@ export interface CallsTable {
   created_at: number;
   answered_at: number | null;
   ended_at: number | null;
+  /** The SharedState revision last written (migration 0002). */
+  revision: ColumnType<number, number | undefined, number>;
 }
 
 export interface CallParticipantsTable {

@@ -45,7 +45,11 @@ export function errorHandler(services: Services) {
     const e = err as { type?: string; status?: number };
     if (e?.type === 'entity.too.large') appError = new AppError('PAYLOAD_TOO_LARGE');
     else if (e?.type === 'entity.parse.failed') appError = new AppError('VALIDATION', 'Malformed JSON');
-    else appError = toAppError(err);
+    // Express and body-parser mark the client's own faults (a path that is not valid UTF-8
+    // percent-encoding, an unsupported charset, too many parameters) with a 4xx status.
+    else if (!(err instanceof AppError) && typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+      appError = e.status === 413 ? new AppError('PAYLOAD_TOO_LARGE') : new AppError('VALIDATION', 'Malformed request');
+    } else appError = toAppError(err);
     if (appError.code === 'INTERNAL' || appError.code === 'UNAVAILABLE') {
       services.logger.error({ err, method: req.method, path: req.path }, 'request failed');
     }

@@ -52,19 +52,28 @@ export class PresenceService {
 
   /**
    * Drops every socket a node held (that node died or is shutting down). Returns the users who
-   * thereby went offline, so the caller can tell their contacts.
+   * thereby went offline, so the caller can tell their contacts; `onDropped` learns each user's
+   * dropped socket ids (their calls then get the reconnect grace).
    */
-  async forgetNode(nodeId: string, userIds: Iterable<string>): Promise<string[]> {
+  async forgetNode(
+    nodeId: string,
+    userIds: Iterable<string>,
+    onDropped?: (userId: string, socketIds: string[]) => void,
+  ): Promise<string[]> {
     const offline: string[] = [];
     for (const userId of userIds) {
       let wentOffline = false;
+      let dropped: string[] = [];
       await updateKey<PresenceDoc>(this.state, docKey(userId), (doc) => {
+        dropped = [];
         if (!doc) return undefined;
+        dropped = Object.entries(doc.sockets).filter(([, node]) => node === nodeId).map(([socketId]) => socketId);
         const sockets = Object.fromEntries(Object.entries(doc.sockets).filter(([, node]) => node !== nodeId));
         if (Object.keys(sockets).length === Object.keys(doc.sockets).length) return undefined;
         wentOffline = Object.keys(sockets).length === 0;
         return wentOffline ? null : { sockets };
       });
+      if (dropped.length > 0) onDropped?.(userId, dropped);
       if (wentOffline) {
         await this.state.srem(ONLINE_SET, userId);
         await this.users.setLastSeen(userId, Date.now());

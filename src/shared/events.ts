@@ -6,6 +6,7 @@
 import { authClientEvents, authServerEvents } from '../auth/auth.schema.js';
 import { callClientEvents, callServerEvents } from '../calls/calls.schema.js';
 import { chatClientEvents, chatServerEvents } from '../chat/chat.schema.js';
+import { syncClientEvents } from '../chat/sync.schema.js';
 import { notificationServerEvents, presenceServerEvents } from '../presence/presence.schema.js';
 import { screenClientEvents, screenServerEvents } from '../screen/screen.schema.js';
 import { videoClientEvents, videoServerEvents } from '../video/video.schema.js';
@@ -15,6 +16,7 @@ import { ErrorEventSchema } from './models.js';
 export const clientEvents = {
   ...authClientEvents,
   ...chatClientEvents,
+  ...syncClientEvents,
   ...callClientEvents,
   ...videoClientEvents,
   ...screenClientEvents,

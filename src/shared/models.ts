@@ -4,7 +4,12 @@ import { z } from 'zod';
  * Domain objects as clients see them: the one source of their TypeScript types and API docs.
  * Browser-safe (zod only), so the web client imports it too. Timestamps are ISO 8601 strings.
  */
-export const Id = z.string().min(1).max(64);
+/** An id: bounded, and free of control characters (PostgreSQL cannot even hold NUL in text). */
+export const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'no control characters');
 export const IsoTime = z.string();
 
 export const UserSchema = z.object({

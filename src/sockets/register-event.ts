@@ -16,6 +16,8 @@ export type EventObserver = (event: ClientEventName, outcome: { code: string | n
 export interface EventHooks {
   guards: EventGuard[];
   observers: EventObserver[];
+  /** Handlers running now, on this node (graceful drain waits for 0). */
+  inFlight?: { count: number };
 }
 
 export interface HandlerContext {
@@ -36,7 +38,9 @@ export function registerEvent<E extends ClientEventName>(
   run: (payload: EventPayload<E>) => Promise<EventAckData<E>>,
 ): void {
   const def = clientEvents[event];
+  const flight = (ctx.hooks.inFlight ??= { count: 0 });
   const listener = async (...args: unknown[]) => {
+    flight.count++;
     const started = performance.now();
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as (r: AckResponse) => void) : undefined;
@@ -62,6 +66,7 @@ export function registerEvent<E extends ClientEventName>(
       const report = { event, code, message: appError.message, ...(appError.retryAfter !== undefined ? { retryAfter: appError.retryAfter } : {}) };
       (ctx.socket.emit as (e: string, p: unknown) => boolean)(def.channel, report);
     } finally {
+      flight.count--;
       const durationMs = performance.now() - started;
       for (const observe of ctx.hooks.observers) observe(event, { code, durationMs });
     }

@@ -1,5 +1,5 @@
 import type { Express, NextFunction, Request, Response } from 'express';
-import { loadConfig, toSocketConfig, type Config } from '../config.js';
+import { assertClusterConfig, loadConfig, toSocketConfig, type Config } from '../config.js';
 import { createDatabase, migrateDatabase, type Database } from '../db/database.js';
 import { createLogger } from '../logger.js';
 import { attachMessenger, type Messenger } from '../messenger.js';
@@ -28,8 +28,14 @@ const messengers = new WeakMap<SocketManager, Messenger>();
  */
 export function initializeSocketIO(app: Express, options: InitializeOptions = {}): SocketManager {
   const config = options.config ?? loadConfig();
+  assertClusterConfig(config);
   const logger = options.logger ?? createLogger(config.logLevel, config.nodeId);
-  const database = options.database ?? createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = options.database ?? createDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolMax: config.storage.poolMax,
+      sqliteBusyTimeoutMs: config.storage.sqliteBusyTimeoutMs,
+    });
   const ready = options.database ? Promise.resolve() : migrateDatabase(database, logger);
   ready.catch((err: unknown) => logger.fatal({ err }, 'storage migration failed'));
   const messenger = attachMessenger(app, { config, database, logger, ready });

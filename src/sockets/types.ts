@@ -7,6 +7,8 @@ export interface SocketData {
   username: string;
   /** Expiry of the token this socket runs on (epoch ms); renewed by user:authenticate. */
   tokenExpiresAt: number;
+  /** Issue time of that token (epoch ms): a password change closes sockets on older tokens. */
+  tokenIssuedAt: number;
 }
 
 /** Messages between nodes (serverSideEmit); none yet beyond the adapter's own. */

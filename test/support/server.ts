@@ -74,7 +74,13 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     { port: 0, host: '127.0.0.1' },
   );
   const logger = createLogger(config.logLevel, config.nodeId);
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger, poolMax: 5 });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    logger,
+    poolMax: 5,
+    sqliteBusyTimeoutMs: config.storage.sqliteBusyTimeoutMs,
+  });
   const app = await createApp({ config, db, logger, ...(options.state ? { state: options.state } : {}) });
   const port = await app.listen();
   return {
