@@ -2,14 +2,14 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import express, { type Express } from 'express';
 import { Server } from 'socket.io';
 import type { Logger } from 'pino';
-import { disconnectRevokedSockets, registerAuthHandlers, verifySocketAuth } from './auth/auth.handlers.js';
+import { authFeature, disconnectRevokedSockets, startTokenExpiry, verifySocketAuth } from './auth/auth.handlers.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { usersRoutes } from './auth/users.routes.js';
 import { attachCalls } from './calls/calls.handlers.js';
 import { callRoutes } from './calls/calls.routes.js';
-import { registerChatHandlers } from './chat/chat.handlers.js';
+import { chatFeature } from './chat/chat.handlers.js';
 import { chatRoutes } from './chat/chat.routes.js';
-import { registerSyncHandlers } from './chat/sync.handlers.js';
+import { syncFeature } from './chat/sync.handlers.js';
 import { Drainer } from './cluster/drain.js';
 import { NodeLiveness } from './cluster/node-liveness.js';
 import { createClusterAdapter } from './cluster/redis-adapter.js';
@@ -22,8 +22,8 @@ import { corsMiddleware, securityHeaders, socketCorsOptions } from './http/secur
 import { installLimits } from './limits/index.js';
 import { createMetrics } from './metrics/metrics.js';
 import { presenceOnDisconnect, registerPresence } from './presence/presence.handlers.js';
-import type { HandlerContext } from './sockets/register-event.js';
 import { setSocketManager } from './sockets/registry.js';
+import { lazyFeatures } from './sockets/features.js';
 import { SocketManager } from './sockets/socket-manager.js';
 import { rooms, type AppServer } from './sockets/types.js';
 import type { SharedState } from './state/shared-state.js';
@@ -115,21 +115,21 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
     }
   });
 
+  // Calls, video and screen sharing: reconnect grace, ring timers and the sweep, and their features.
+  const callFeatures = attachCalls(manager, services);
+  // Every feature's handlers are attached to a socket on its first event of that feature.
+  const attachFeatures = lazyFeatures(
+    [authFeature(services), chatFeature(services, manager, typing), syncFeature(services), ...callFeatures],
+    { logger, hooks: services.hooks },
+  );
+  const stopTokenExpiry = startTokenExpiry(io, logger);
   manager.onConnection((socket) => {
-    const log = logger.child({ userId: socket.data.userId, socketId: socket.id });
-    const ctx: HandlerContext = { socket, log, hooks: services.hooks };
-    log.debug('connected');
-    registerAuthHandlers(ctx, services);
-    registerChatHandlers(ctx, services, manager, typing);
-    registerSyncHandlers(ctx, services);
+    attachFeatures(socket);
     registerPresence(socket, services);
-    socket.on('disconnect', (reason) => log.debug({ reason }, 'disconnected'));
   });
   // A draining cluster node leaves its sockets' presence to its peers (NodeLiveness), so users
   // who reconnect elsewhere within the grace never appear offline.
   manager.onDisconnect((socket) => (drain.draining && liveness ? undefined : presenceOnDisconnect(socket, services, manager)));
-  // Calls, video and screen sharing: handlers, reconnect grace, ring timers and the sweep.
-  attachCalls(manager, services);
 
   const api = express.Router();
   api.use(securityHeaders());
@@ -164,6 +164,7 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
       await drain.run();
       liveness?.stop();
       typing.close();
+      stopTokenExpiry();
       await new Promise<void>((resolve) => {
         // io.close() closes every socket and then the HTTP server.
         io.close(() => resolve());

@@ -5,6 +5,9 @@ import { AppError, toAppError } from '../errors.js';
 import { registerEvent, type HandlerContext } from '../sockets/register-event.js';
 import { rooms, type AppServer, type AppSocket } from '../sockets/types.js';
 import { toUser } from './auth.service.js';
+import { authClientEvents } from './auth.schema.js';
+import type { ClientEventName } from '../shared/events.js';
+import type { SocketFeature } from '../sockets/features.js';
 
 /** Socket.io's connect_error message for every auth failure (protocol.md). */
 export const AUTH_FAILED = 'Authentication failed';
@@ -38,36 +41,43 @@ export function verifySocketAuth(services: Services, localSocketCount: (userId: 
   };
 }
 
-// setTimeout holds at most ~24.8 days; longer tokens are re-checked when that timer fires.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** user:authenticate (renew in place) and the disconnect at token expiry. */
-export function registerAuthHandlers(ctx: HandlerContext, services: Services): void {
-  const { socket } = ctx;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    const wait = socket.data.tokenExpiresAt - Date.now();
-    timer = setTimeout(() => {
-      if (socket.data.tokenExpiresAt > Date.now()) return arm();
-      ctx.log.info('token expired: closing socket');
+/**
+ * Closes sockets whose token has expired: `auth:expired {reason:'token_expired'}`, then
+ * disconnect. One sweep over this node's sockets every second instead of a timer per socket
+ * (idle sockets are most of them; a timer each costs heap). Renewal just moves
+ * socket.data.tokenExpiresAt.
+ */
+export function startTokenExpiry(io: AppServer, logger: Logger, everyMs = 1000): () => void {
+  const timer = setInterval(() => {
+    const now = Date.now();
+    for (const socket of io.of('/').sockets.values()) {
+      if (socket.data.tokenExpiresAt > now) continue;
+      logger.info({ userId: socket.data.userId, socketId: socket.id }, 'token expired: closing socket');
       socket.emit('auth:expired', { reason: 'token_expired' });
       socket.disconnect(true);
-    }, Math.min(Math.max(wait, 0), MAX_TIMER_MS));
-    timer.unref();
-  };
-  arm();
-  socket.on('disconnect', () => clearTimeout(timer));
+    }
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
 
-  registerEvent(ctx, 'user:authenticate', async ({ token }) => {
-    const result = await services.auth.authenticate(token);
-    if (!result) throw new AppError('FORBIDDEN', 'Invalid or expired token');
-    if (result.user.id !== socket.data.userId) throw new AppError('FORBIDDEN', 'Token belongs to another user');
-    socket.data.tokenExpiresAt = result.expiresAt;
-    socket.data.tokenIssuedAt = result.issuedAt;
-    arm();
-    return { user: toUser(result.user, true), expiresAt: new Date(result.expiresAt).toISOString() };
-  });
+/** user:authenticate: renew a live socket's token in place (same user). */
+export function authFeature(services: Services): SocketFeature {
+  return {
+    name: 'auth',
+    events: Object.keys(authClientEvents) as ClientEventName[],
+    attach(ctx: HandlerContext) {
+      const { socket } = ctx;
+      registerEvent(ctx, 'user:authenticate', async ({ token }) => {
+        const result = await services.auth.authenticate(token);
+        if (!result) throw new AppError('FORBIDDEN', 'Invalid or expired token');
+        if (result.user.id !== socket.data.userId) throw new AppError('FORBIDDEN', 'Token belongs to another user');
+        socket.data.tokenExpiresAt = result.expiresAt;
+        socket.data.tokenIssuedAt = result.issuedAt;
+        return { user: toUser(result.user, true), expiresAt: new Date(result.expiresAt).toISOString() };
+      });
+    },
+  };
 }
 
 /**

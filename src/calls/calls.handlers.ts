@@ -6,6 +6,11 @@ import { ScreenService } from '../screen/screen.service.js';
 import { registerVideoHandlers } from '../video/video.handlers.js';
 import { VideoService } from '../video/video.service.js';
 import { socketNotifier } from './calls.notifier.js';
+import { callClientEvents } from './calls.schema.js';
+import { videoClientEvents } from '../video/video.schema.js';
+import { screenClientEvents } from '../screen/screen.schema.js';
+import type { ClientEventName } from '../shared/events.js';
+import type { SocketFeature } from '../sockets/features.js';
 
 /**
  * The seed's CallSocketHandler: call:initiate/response/end/rejoin, webrtc:signal and
@@ -36,22 +41,18 @@ export function registerCallHandlers(ctx: HandlerContext, services: Services): v
 
 /**
  * Plugs calls, video and screen into the messenger: the notifier over Socket.io, the
- * per-socket handlers, the disconnect grace and the sweep.
+ * disconnect grace and the sweep; returns the three socket features (attached on first use).
  */
-export function attachCalls(manager: SocketManager, services: Services): void {
+export function attachCalls(manager: SocketManager, services: Services): SocketFeature[] {
   services.calls.notify = socketNotifier(manager.getIO());
   const video = new VideoService(services.calls);
   const screen = new ScreenService(services.calls);
-  manager.onConnection((socket) => {
-    const ctx: HandlerContext = {
-      socket,
-      log: services.logger.child({ userId: socket.data.userId, socketId: socket.id }),
-      hooks: services.hooks,
-    };
-    registerCallHandlers(ctx, services);
-    registerVideoHandlers(ctx, video);
-    registerScreenHandlers(ctx, screen);
-  });
   manager.onDisconnect((socket) => services.calls.timers.onSocketDisconnect(socket.data.userId, socket.id));
   services.calls.start();
+  const eventsOf = (table: object) => Object.keys(table) as ClientEventName[];
+  return [
+    { name: 'calls', events: eventsOf(callClientEvents), attach: (ctx) => registerCallHandlers(ctx, services) },
+    { name: 'video', events: eventsOf(videoClientEvents), attach: (ctx) => registerVideoHandlers(ctx, video) },
+    { name: 'screen', events: eventsOf(screenClientEvents), attach: (ctx) => registerScreenHandlers(ctx, screen) },
+  ];
 }

@@ -3,6 +3,9 @@ import { registerEvent, type HandlerContext } from '../sockets/register-event.js
 import type { SocketManager } from '../sockets/socket-manager.js';
 import { rooms } from '../sockets/types.js';
 import type { TypingService } from './typing.service.js';
+import type { ClientEventName } from '../shared/events.js';
+import type { SocketFeature } from '../sockets/features.js';
+import { chatClientEvents } from './chat.schema.js';
 
 /**
  * The seed's ChatSocketHandler: message:send/read/edit/delete and typing:start/stop.
@@ -85,4 +88,12 @@ export function registerChatHandlers(
         .catch(() => {});
     }
   });
+}
+
+export function chatFeature(services: Services, manager: SocketManager, typing: TypingService): SocketFeature {
+  return {
+    name: 'chat',
+    events: Object.keys(chatClientEvents) as ClientEventName[],
+    attach: (ctx) => registerChatHandlers(ctx, services, manager, typing),
+  };
 }
