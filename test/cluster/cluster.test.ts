@@ -267,6 +267,9 @@ describe.skipIf(skip !== null)('two nodes over one PostgreSQL and one Redis', ()
     const { clusterEnv } = await import('./support.js');
     const prefixEnv = clusterEnv('drain-c', { prefix: (A.config.redisPrefix), presenceTtlMs: 1500 });
     const C = await startServer({ storage: cluster.storage, env: prefixEnv });
+    // Sends are fast (group commit): hold each one briefly so some are surely in flight when
+    // the drain starts, instead of racing the poll below.
+    C.app.services.hooks.guards.push(() => sleep(60));
     let lb: LoadBalancer | undefined;
     try {
       const { alice, bob, chatId } = await pair();
