@@ -269,7 +269,9 @@ describe.skipIf(skip !== null)('two nodes over one PostgreSQL and one Redis', ()
     const C = await startServer({ storage: cluster.storage, env: prefixEnv });
     // Sends are fast (group commit): hold each one briefly so some are surely in flight when
     // the drain starts, instead of racing the poll below.
-    C.app.services.hooks.guards.push(() => sleep(60));
+    C.app.services.hooks.guards.push(async () => {
+      await sleep(60);
+    });
     let lb: LoadBalancer | undefined;
     try {
       const { alice, bob, chatId } = await pair();
