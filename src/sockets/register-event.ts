@@ -58,9 +58,9 @@ export function registerEvent<E extends ClientEventName>(
     } catch (err) {
       const appError = toAppError(err);
       code = toSocketCode(appError.code);
-      if (appError.code === 'INTERNAL' || appError.code === 'UNAVAILABLE') {
-        ctx.log.error({ err, event }, 'handler failed');
-      }
+      // A bug is an error; an outage or a draining node is expected weather: a warning.
+      if (appError.code === 'INTERNAL') ctx.log.error({ err, event }, 'handler failed');
+      else if (appError.code === 'UNAVAILABLE') ctx.log.warn({ err, event }, 'handler refused: unavailable');
       const error = { ...appError.toBody(), code };
       ack?.({ ok: false, error });
       const report = { event, code, message: appError.message, ...(appError.retryAfter !== undefined ? { retryAfter: appError.retryAfter } : {}) };
