@@ -12,10 +12,17 @@ export interface TokenClaims {
 
 /** Issues and verifies HS256 JWTs (jose). `sub` is the user id; iat/exp in seconds. */
 export class TokenService {
-  private readonly key: Uint8Array;
+  /**
+   * The HMAC key, imported into WebCrypto once: handing jose raw bytes makes it import the key
+   * on every sign and verify (a visible cost on each connect and REST request).
+   */
+  private readonly key: Promise<CryptoKey>;
 
   constructor(secret: string, private readonly ttlSeconds: number) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
   }
 
   async issue(userId: string): Promise<{ token: string; expiresAt: number }> {
@@ -29,7 +36,7 @@ export class TokenService {
       .setIssuedAt(now)
       .setExpirationTime(exp)
       .setJti(randomBytes(8).toString('hex'))
-      .sign(this.key);
+      .sign(await this.key);
     return { token, expiresAt: exp * 1000 };
   }
 
@@ -37,7 +44,7 @@ export class TokenService {
   async verify(token: unknown): Promise<TokenClaims | null> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return null;
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'] });
       if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number' || typeof payload.iat !== 'number') return null;
       return { userId: payload.sub, issuedAt: payload.iat * 1000, expiresAt: payload.exp * 1000 };
     } catch {
