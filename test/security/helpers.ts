@@ -1,5 +1,5 @@
 import { io } from 'socket.io-client';
-import type { TestSocket } from '../support/client.js';
+import { api, type TestSocket } from '../support/client.js';
 import type { TestServer } from '../support/server.js';
 
 /** A socket with extra handshake headers (Origin, X-Forwarded-For); resolves connected or rejects. */
@@ -33,28 +33,14 @@ export function connectWith(
   });
 }
 
-/** A REST call with arbitrary headers; the body is parsed as JSON when it is JSON. */
-export async function request(
+/** A REST call with arbitrary headers (the shared client helper). */
+export function request(
   baseUrl: string,
   method: string,
   path: string,
   options: { headers?: Record<string, string>; body?: unknown; rawBody?: string } = {},
 ): Promise<{ status: number; body: any; text: string; headers: Headers }> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(baseUrl + path, {
-    method,
-    headers,
-    body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
-  });
-  const text = await res.text();
-  let body: any = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, body, text, headers: res.headers };
+  return api(baseUrl, method, path, options);
 }
 
 /** Waits until at least `marginMs` remain in the current fixed window of `windowMs`. */

@@ -7,19 +7,23 @@ export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export interface ApiResponse<T = any> {
   status: number;
   body: T;
+  /** The raw answer (for non-JSON bodies and leak checks). */
+  text: string;
   headers: Headers;
 }
 
-/** A JSON call to the REST API. */
+/** A JSON call to the REST API; the body is parsed as JSON when it is JSON. */
 export async function api<T = any>(
   baseUrl: string,
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; rawBody?: string } = {},
+  options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
 ): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined || options.rawBody !== undefined) headers['content-type'] = 'application/json';
+  if ((options.body !== undefined || options.rawBody !== undefined) && headers['content-type'] === undefined) {
+    headers['content-type'] = 'application/json';
+  }
   const res = await fetch(baseUrl + path, {
     method,
     headers,
@@ -32,7 +36,7 @@ export async function api<T = any>(
   } catch {
     /* not JSON */
   }
-  return { status: res.status, body: body as T, headers: res.headers };
+  return { status: res.status, body: body as T, text, headers: res.headers };
 }
 
 let counter = 0;
