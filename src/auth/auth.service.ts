@@ -76,7 +76,9 @@ export class AuthService {
     await this.users.setPassword(userId, await hash(newPassword, ARGON2_OPTIONS), cutoff);
     // Live sockets on older tokens are closed now, not at their expiry (auth.handlers.ts).
     for (const listener of this.revokedListeners) listener(userId, cutoff);
-    await new Promise((r) => setTimeout(r, Math.max(0, cutoff - Date.now())));
+    // A timer may fire a few ms early by the wall clock (libuv measures from the loop's cached
+    // time), so wait until the clock itself has passed the cutoff.
+    while (Date.now() < cutoff) await new Promise((r) => setTimeout(r, Math.max(1, cutoff - Date.now())));
     return this.issueFor({ ...row, tokens_valid_after: cutoff });
   }
 
