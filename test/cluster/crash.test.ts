@@ -24,7 +24,10 @@ describe.skipIf(skip !== null)('kill -9 of a node under load', () => {
 
   beforeAll(async () => {
     storage = await createTestStorage();
-    B = await startServer({ storage, env: clusterEnv('crash-b', { prefix, presenceTtlMs: 1500 }) });
+    // The load below plus the resends exceed the default per-user message budget (100 per 5 s);
+    // rate limits are not what this test is about.
+    const unlimited = { RATE_MESSAGES_PER_USER: 'off', RATE_MESSAGES_PER_SOCKET: 'off' };
+    B = await startServer({ storage, env: { ...clusterEnv('crash-b', { prefix, presenceTtlMs: 1500 }), ...unlimited } });
     A = await spawnNode({
       DATABASE_URL: storage.databaseUrl!,
       DATA_DIR: storage.dataDir,
@@ -35,6 +38,7 @@ describe.skipIf(skip !== null)('kill -9 of a node under load', () => {
       PRESENCE_TTL_MS: '1500',
       CALL_RECONNECT_GRACE_MS: '1000',
       LOG_LEVEL: 'warn',
+      ...unlimited,
     });
   }, 40_000);
   afterAll(async () => {
