@@ -67,6 +67,9 @@ describe.each(states)('SharedState contract: %s', (_name, make) => {
     await state.sadd('s', 'm2');
     await state.srem('s', 'm1');
     expect(await state.smembers('s')).toEqual(['m2']);
+    expect(await state.sismember('s', 'm2')).toBe(true);
+    expect(await state.sismember('s', 'm1')).toBe(false);
+    expect(await state.sismember('no-such-set', 'm2')).toBe(false);
   });
 });
 

@@ -108,16 +108,18 @@ export class ChatRepository {
   }
 
   /** Visible messages from others after the user's read mark, per chat. */
-  async unreadCounts(userId: string): Promise<Map<string, number>> {
-    const rows = await this.db
+  async unreadCounts(userId: string, chatIds?: readonly string[]): Promise<Map<string, number>> {
+    if (chatIds?.length === 0) return new Map();
+    let query = this.db
       .selectFrom('messages as msg')
       .innerJoin('chat_members as cm', (j) => j.onRef('cm.chat_id', '=', 'msg.chat_id').on('cm.user_id', '=', userId))
       .select(['msg.chat_id', (eb) => eb.fn.countAll<number>().as('n')])
       .whereRef('msg.seq', '>', 'cm.last_read_seq')
       .where('msg.sender_id', '!=', userId)
       .where('msg.deleted_at', 'is', null)
-      .groupBy('msg.chat_id')
-      .execute();
+      .groupBy('msg.chat_id');
+    if (chatIds) query = query.where('msg.chat_id', 'in', [...chatIds]);
+    const rows = await query.execute();
     return new Map(rows.map((r) => [r.chat_id, Number(r.n)]));
   }
 

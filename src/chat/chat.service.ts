@@ -94,10 +94,16 @@ export class ChatService {
     ]);
     const online = await this.presence.onlineAmong(members.map((m) => m.user_id));
     const lastByChat = new Map(lastMessages.map((m) => [m.chat_id, m]));
+    const membersByChat = new Map<string, typeof members>();
+    for (const m of members) {
+      const list = membersByChat.get(m.chat_id);
+      if (list) list.push(m);
+      else membersByChat.set(m.chat_id, [m]);
+    }
     const chats = rows.map((row) =>
       toChat(
         row,
-        members.filter((m) => m.chat_id === row.id),
+        membersByChat.get(row.id) ?? [],
         online,
         { lastMessage: lastByChat.get(row.id), unreadCount: unread.get(row.id) ?? 0 },
       ),
@@ -114,7 +120,7 @@ export class ChatService {
     const [members, last, unread] = await Promise.all([
       this.chats.membersOfChats([chatId]),
       this.chats.lastMessages([chatId]),
-      this.chats.unreadCounts(userId),
+      this.chats.unreadCounts(userId, [chatId]),
     ]);
     const online = await this.presence.onlineAmong(members.map((m) => m.user_id));
     return toChat(row, members, online, { lastMessage: last[0], unreadCount: unread.get(chatId) ?? 0 });

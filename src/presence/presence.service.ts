@@ -92,9 +92,10 @@ export class PresenceService {
     return this.state.smembers(ONLINE_SET);
   }
 
-  /** The subset of userIds that is online. */
+  /** The subset of userIds that is online (asks about these users only, not the whole set). */
   async onlineAmong(userIds: Iterable<string>): Promise<Set<string>> {
-    const online = new Set(await this.onlineUserIds());
-    return new Set([...userIds].filter((id) => online.has(id)));
+    const ids = [...new Set(userIds)];
+    const flags = await Promise.all(ids.map((id) => this.state.sismember(ONLINE_SET, id)));
+    return new Set(ids.filter((_, i) => flags[i]));
   }
 }

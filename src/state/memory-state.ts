@@ -102,6 +102,10 @@ export class MemoryState implements SharedState {
     const e = this.live(key);
     return e?.type === 'set' ? [...e.value] : [];
   }
+  async sismember(key: string, member: string) {
+    const e = this.live(key);
+    return e?.type === 'set' && e.value.has(member);
+  }
   async ping() {}
   async close() {
     clearInterval(this.sweeper);

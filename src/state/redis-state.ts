@@ -100,6 +100,9 @@ export class RedisState implements SharedState {
   async smembers(key: string) {
     return this.client.smembers(this.k(key));
   }
+  async sismember(key: string, member: string) {
+    return (await this.client.sismember(this.k(key), member)) === 1;
+  }
   async ping() {
     await this.client.ping();
   }

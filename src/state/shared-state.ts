@@ -27,6 +27,7 @@ export interface SharedState {
   sadd(key: string, member: string): Promise<void>;
   srem(key: string, member: string): Promise<void>;
   smembers(key: string): Promise<string[]>;
+  sismember(key: string, member: string): Promise<boolean>;
   /** Liveness for /api/health and fault tests. */
   ping(): Promise<void>;
   close(): Promise<void>;

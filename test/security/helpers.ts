@@ -1,5 +1,4 @@
-import { io } from 'socket.io-client';
-import { api, type TestSocket } from '../support/client.js';
+import { api, connect, type TestSocket } from '../support/client.js';
 import type { TestServer } from '../support/server.js';
 
 /** A socket with extra handshake headers (Origin, X-Forwarded-For); resolves connected or rejects. */
@@ -9,28 +8,7 @@ export function connectWith(
   headers: Record<string, string> = {},
   timeoutMs = 5000,
 ): Promise<TestSocket> {
-  const socket: TestSocket = io(baseUrl, {
-    auth: token === undefined ? {} : { token },
-    transports: ['websocket'],
-    forceNew: true,
-    reconnection: false,
-    extraHeaders: headers,
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.close();
-      reject(new Error('connect timeout'));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.once('connect_error', (err) => {
-      clearTimeout(timer);
-      socket.close();
-      reject(err);
-    });
-  });
+  return connect(baseUrl, token, { headers, timeoutMs });
 }
 
 /** A REST call with arbitrary headers (the shared client helper). */

@@ -59,15 +59,23 @@ export async function registerUser(baseUrl: string, username = uniqueName()): Pr
 }
 
 /** Connects a real socket.io-client and waits for 'connect' (or rejects on connect_error). */
-export function connect(baseUrl: string, token: string | undefined, options: { timeoutMs?: number } = {}): Promise<TestSocket> {
+export function connect(
+  baseUrl: string,
+  token: string | undefined,
+  options: { timeoutMs?: number; headers?: Record<string, string> } = {},
+): Promise<TestSocket> {
   const socket: TestSocket = io(baseUrl, {
     auth: token === undefined ? {} : { token },
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
+    ...(options.headers ? { extraHeaders: options.headers } : {}),
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('connect timeout')), options.timeoutMs ?? 5000);
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('connect timeout'));
+    }, options.timeoutMs ?? 5000);
     socket.once('connect', () => {
       clearTimeout(timer);
       resolve(socket);
