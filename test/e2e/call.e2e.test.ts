@@ -1,9 +1,7 @@
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../support/server.js';
-import { launchBrowser, messageLocator, openChatByTitle, openDirectChat, openUser, register, screenshot, send, waitForStats, type InboundStats, type UserPage } from './support/browser.js';
+import type { TestServer } from '../support/server.js';
+import { messageLocator, openChatByTitle, openDirectChat, register, screenshot, send, waitForStats, type InboundStats, type UserPage, startTwoPeople, type TwoPeople } from './support/browser.js';
 
-const name = (p: string) => `${p}${Math.random().toString(36).slice(2, 7)}`;
 const one = (s: Record<string, InboundStats>) => Object.values(s)[0];
 
 /** Draws a short diagonal stroke across the middle of the shared screen. */
@@ -20,16 +18,14 @@ async function drawStroke(u: UserPage) {
 const annotationCount = (u: UserPage) => u.page.getByTestId('annotation-layer').getAttribute('data-count').then(Number);
 
 describe('web client: 1:1 calls with real WebRTC in a real browser', () => {
+  let people: TwoPeople;
   let server: TestServer;
-  let browser: Browser;
   let alice: UserPage;
   let bob: UserPage;
 
   beforeAll(async () => {
-    server = await startServer({ env: { STUN_URLS: '' } });
-    browser = await launchBrowser();
-    alice = await openUser(browser, server.url, name('alice'));
-    bob = await openUser(browser, server.url, name('bob'));
+    people = await startTwoPeople();
+    ({ server, alice, bob } = people);
     await register(alice);
     await register(bob);
     await openDirectChat(alice, bob.username);
@@ -39,8 +35,7 @@ describe('web client: 1:1 calls with real WebRTC in a real browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await people?.close();
   });
 
   it('video call: rings, connects, and media flows both ways', async () => {

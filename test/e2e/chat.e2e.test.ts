@@ -1,26 +1,21 @@
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../support/server.js';
-import { launchBrowser, messageLocator, openChatByTitle, openDirectChat, openUser, register, login, screenshot, send, type UserPage } from './support/browser.js';
+import type { TestServer } from '../support/server.js';
+import { messageLocator, openChatByTitle, openDirectChat, register, login, screenshot, send, type UserPage, startTwoPeople, type TwoPeople, uniqueUsername } from './support/browser.js';
 
-const name = (p: string) => `${p}${Math.random().toString(36).slice(2, 7)}`;
 
 describe('web client: chat in a real browser', () => {
+  let people: TwoPeople;
   let server: TestServer;
-  let browser: Browser;
   let alice: UserPage;
   let bob: UserPage;
 
   beforeAll(async () => {
-    server = await startServer({ env: { STUN_URLS: '' } });
-    browser = await launchBrowser();
-    alice = await openUser(browser, server.url, name('alice'));
-    bob = await openUser(browser, server.url, name('bob'));
+    people = await startTwoPeople();
+    ({ server, alice, bob } = people);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await people?.close();
   });
 
   it('registers two people, who then chat both ways live', async () => {
@@ -89,7 +84,7 @@ describe('web client: chat in a real browser', () => {
   });
 
   it('creates a group that the members see live', async () => {
-    const title = name('Team ');
+    const title = uniqueUsername('Team ');
     await alice.page.getByTestId('new-group').click();
     await alice.page.getByTestId('group-title').fill(title);
     await alice.page.getByTestId('group-member-search').fill(bob.username);

@@ -1,9 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server.js';
-import { launchBrowser, login, messageLocator, openChatByTitle, openUser, register, screenshot, send, waitForStats, type InboundStats, type UserPage } from './support/browser.js';
+import { launchBrowser, login, uniqueUsername, messageLocator, openChatByTitle, openUser, register, screenshot, send, waitForStats, type InboundStats, type UserPage } from './support/browser.js';
 
-const name = (p: string) => `${p}${Math.random().toString(36).slice(2, 7)}`;
 /** Every remote peer (want of them) sends both video frames and audio packets. */
 const allFlowing = (want: number) => (s: Record<string, InboundStats>) =>
   Object.keys(s).length === want && Object.values(s).every((p) => p.video.framesDecoded > 0 && p.audio.packetsReceived > 0);
@@ -15,14 +14,14 @@ describe('web client: group call from a group chat (mesh of real peer connection
   let bob: UserPage;
   let bobPhone: UserPage; // Bob's second device: it rings too, and stops when he answers elsewhere
   let carol: UserPage;
-  const title = name('Standup ');
+  const title = uniqueUsername('Standup ');
 
   beforeAll(async () => {
     server = await startServer({ env: { STUN_URLS: '' } });
     browser = await launchBrowser();
-    alice = await openUser(browser, server.url, name('alice'));
-    bob = await openUser(browser, server.url, name('bob'));
-    carol = await openUser(browser, server.url, name('carol'));
+    alice = await openUser(browser, server.url, uniqueUsername('alice'));
+    bob = await openUser(browser, server.url, uniqueUsername('bob'));
+    carol = await openUser(browser, server.url, uniqueUsername('carol'));
     for (const u of [alice, bob, carol]) await register(u);
     bobPhone = await openUser(browser, server.url, bob.username, { width: 390, height: 844 });
     await login(bobPhone);

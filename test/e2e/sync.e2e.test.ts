@@ -1,24 +1,20 @@
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../support/client.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { launchBrowser, messageLocator, openChatByTitle, openDirectChat, openUser, register, send, type UserPage } from './support/browser.js';
+import type { TestServer } from '../support/server.js';
+import { messageLocator, openChatByTitle, openDirectChat, register, send, type UserPage, startTwoPeople, type TwoPeople } from './support/browser.js';
 
-const name = (p: string) => `${p}${Math.random().toString(36).slice(2, 7)}`;
 const tokenOf = (u: UserPage) => u.page.evaluate(() => localStorage.getItem('messenger.token') ?? '');
 const openChatId = (u: UserPage) => u.page.getByTestId('chat-view').getAttribute('data-chat-id');
 
 describe('web client: history paging and recovery after a lost connection', () => {
+  let people: TwoPeople;
   let server: TestServer;
-  let browser: Browser;
   let alice: UserPage;
   let bob: UserPage;
 
   beforeAll(async () => {
-    server = await startServer({ env: { STUN_URLS: '' } });
-    browser = await launchBrowser();
-    alice = await openUser(browser, server.url, name('alice'));
-    bob = await openUser(browser, server.url, name('bob'));
+    people = await startTwoPeople();
+    ({ server, alice, bob } = people);
     await register(alice);
     await register(bob);
     await openDirectChat(alice, bob.username);
@@ -26,8 +22,7 @@ describe('web client: history paging and recovery after a lost connection', () =
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await people?.close();
   });
 
   it('loads older pages when scrolling up', async () => {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startServer, type TestServer } from '../../support/server.js';
 
 /** Debian's chromium package; never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -121,4 +122,33 @@ export async function waitForStats(u: UserPage, check: (s: Record<string, Inboun
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`${u.username}: stats never passed: ${JSON.stringify(last)}\n${u.logs.slice(-20).join('\n')}`);
+}
+
+/** A unique, short username with a readable prefix. */
+export const uniqueUsername = (prefix: string) => `${prefix}${Math.random().toString(36).slice(2, 7)}`;
+
+export interface TwoPeople {
+  server: TestServer;
+  browser: Browser;
+  alice: UserPage;
+  bob: UserPage;
+  close(): Promise<void>;
+}
+
+/** The setup most browser tests share: a real server (no STUN: loopback only), Chromium, two users' pages. */
+export async function startTwoPeople(): Promise<TwoPeople> {
+  const server = await startServer({ env: { STUN_URLS: '' } });
+  const browser = await launchBrowser();
+  const alice = await openUser(browser, server.url, uniqueUsername('alice'));
+  const bob = await openUser(browser, server.url, uniqueUsername('bob'));
+  return {
+    server,
+    browser,
+    alice,
+    bob,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
 }
