@@ -147,6 +147,9 @@ async function doRun(msg: Extract<ParentMsg, { cmd: 'run' }>): Promise<void> {
   };
   run = r;
   const pad = 'x'.repeat(Math.max(0, msg.contentBytes - 40));
+  // clientMessageIds are unique per run: a later run (or sweep point) on the same stored users
+  // must not be answered as retries of an earlier one.
+  const runTag = Math.round(msg.t0).toString(36);
   const procRate = senders.length * msg.ratePerUser; // msg/s for this process
   const endAt = w1;
   let n = 0; // next send number; send n is due at t0 + n / procRate
@@ -167,7 +170,7 @@ async function doRun(msg: Extract<ParentMsg, { cmd: 'run' }>): Promise<void> {
     r.pendingAcks++;
     c.socket
       .timeout(msg.ackTimeoutMs)
-      .emit('message:send', { chatId: c.spec.chatId, content, clientMessageId: `${c.spec.uid}-${k}` }, (err: unknown, res: unknown) => {
+      .emit('message:send', { chatId: c.spec.chatId, content, clientMessageId: `${runTag}-${c.spec.uid}-${k}` }, (err: unknown, res: unknown) => {
         r.pendingAcks--;
         const tsInWindow = t >= w0 && t < w1;
         if (!tsInWindow) return;

@@ -29,7 +29,7 @@ import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Histogram, type LatencySummary } from './lib/hist.js';
 import type { ChildMsg, ClientSpec, ParentMsg, RunStats } from './lib/ipc.js';
 import { cpuMs, cpuSplitMs, rssBytes, machineTicks, nofileLimit, freePort, cpuModel } from './lib/proc.js';
@@ -154,7 +154,12 @@ async function stopProc(p: ChildProcess): Promise<void> {
 }
 
 let serverDataDir: string | undefined;
-const jwtSecret = randomBytes(32).toString('hex');
+// A persistent store (BENCH_DATA_DIR / BENCH_DATABASE_URL) reuses its cached users' tokens, so
+// its secret must outlive the run; a throwaway store gets a random one.
+const persistentStore = O.databaseUrl ?? O.dataDir;
+const jwtSecret = persistentStore
+  ? createHash('sha256').update(`bench-jwt|${persistentStore}`).digest('hex')
+  : randomBytes(32).toString('hex');
 
 async function startTarget(
   target: 'baseline' | 'server',

@@ -131,7 +131,8 @@ export async function createPopulation(
 ): Promise<{ pop: Population; registerMs: number; groupsMs: number; cached: boolean }> {
   const deadline = Date.now() + opts.deadlineMs;
   const layout = groupLayout(opts.users, opts.groupSize);
-  const key = createHash('sha1').update(`${base}|${opts.users}|${opts.groupSize}`).digest('hex').slice(0, 10);
+  // The cache file is per data store already; the port changes every run, so it is not in the key.
+  const key = createHash('sha1').update(`${opts.users}|${opts.groupSize}`).digest('hex').slice(0, 10);
 
   if (opts.cacheFile && existsSync(opts.cacheFile)) {
     try {
