@@ -7,6 +7,8 @@ import { TokenService, resolveJwtSecret } from './auth/token.service.js';
 import { UsersRepository } from './auth/users.repository.js';
 import { ChatRepository } from './chat/chat.repository.js';
 import { ChatService } from './chat/chat.service.js';
+import { messageBatchStore } from './chat/message-batch.js';
+import { MessageWriter } from './chat/message-writer.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { PresenceService } from './presence/presence.service.js';
@@ -43,7 +45,7 @@ export function createServices(deps: { config: Config; logger: Logger; database:
   const state = deps.state ?? createSharedState(config);
   const tokens = new TokenService(resolveJwtSecret(config.jwtSecret, config.dataDir, logger), config.jwtTtlSeconds);
   const users = new UsersRepository(database.db);
-  const chatRepo = new ChatRepository(database.db);
+  const chatRepo = new ChatRepository(database.db, new MessageWriter(messageBatchStore(database)));
   const presence = new PresenceService(state, users, config.nodeId);
   const chat = new ChatService(chatRepo, users, presence, { maxMessageLength: config.limits.maxMessageLength });
   const calls = new CallService({

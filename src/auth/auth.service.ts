@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../db/ids.js';
 import { hash, verify } from '@node-rs/argon2';
 import { AppError } from '../errors.js';
 import type { UserRow } from '../db/tables.js';
@@ -42,7 +42,7 @@ export class AuthService {
   async register(username: string, password: string): Promise<AuthResult> {
     const now = Date.now();
     const row: UserRow = {
-      id: randomUUID(),
+      id: newId(),
       username,
       username_key: username.toLowerCase(),
       password_hash: await hash(password, ARGON2_OPTIONS),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../db/ids.js';
 import { AppError } from '../errors.js';
 import { endDoc } from './call-lifecycle.js';
 import { defaultMedia, type CallDoc, type ParticipantDoc } from './call-state.js';
@@ -20,7 +20,7 @@ export class CallSetup {
       joinedAt: now, leftAt: null, graceUntil: null, media: defaultMedia(callType),
     };
     return {
-      id: randomUUID(), rev: 0, kind, callType, chatId, initiatorId: me.id, state: 'ringing', endReason: null,
+      id: newId(), rev: 0, kind, callType, chatId, initiatorId: me.id, state: 'ringing', endReason: null,
       createdAt: now, answeredAt: null, endedAt: null, ringUntil: now + this.calls.deps.config.timeouts.callMs,
       endBy: now + this.calls.deps.config.timeouts.callMaxDurationMs, participants: { [me.id]: initiator }, screen: null,
     };

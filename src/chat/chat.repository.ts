@@ -1,6 +1,6 @@
 import { type Kysely, type Transaction } from 'kysely';
 import type { ChatMemberRow, ChatRow, DB, MessageRow } from '../db/tables.js';
-import { MessageWriter } from './message-writer.js';
+import type { MessageWriter } from './message-writer.js';
 
 export interface MemberWithUser {
   chat_id: string;
@@ -15,11 +15,11 @@ type Executor = Kysely<DB> | Transaction<DB>;
 
 /** SQL of chats, members, messages and read state; the same queries run on SQLite and PostgreSQL. */
 export class ChatRepository {
-  private readonly writer: MessageWriter;
-
-  constructor(private readonly db: Kysely<DB>) {
-    this.writer = new MessageWriter(db);
-  }
+  /** `writer` stores new messages (group commit); a repository over a transaction has none. */
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly writer?: MessageWriter,
+  ) {}
 
   async createChat(chat: ChatRow, members: ChatMemberRow[]): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
@@ -152,6 +152,7 @@ export class ChatRepository {
 
   /** Stores a message with the chat's next seq (group-committed with concurrent sends). */
   insertMessage(row: Omit<MessageRow, 'seq' | 'change_seq'>): Promise<MessageRow> {
+    if (!this.writer) throw new Error('ChatRepository: no message writer (built over a transaction?)');
     return this.writer.write(row);
   }
 

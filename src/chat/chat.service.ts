@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../db/ids.js';
 import type { z } from 'zod';
 import type { UsersRepository } from '../auth/users.repository.js';
 import type { ChatMemberRow, ChatRow, MessageRow } from '../db/tables.js';
@@ -51,7 +51,7 @@ export class ChatService {
       if (existing) return { chat: await this.getChat(existing.id, creatorId), created: false };
     }
     const chat: ChatRow = {
-      id: randomUUID(),
+      id: newId(),
       type: body.type,
       title: body.type === 'group' ? body.title : null,
       created_by: creatorId,
@@ -186,7 +186,7 @@ export class ChatService {
       if (!target || target.chat_id !== input.chatId) throw new AppError('NOT_FOUND', 'Replied-to message not found');
     }
     const row: Omit<MessageRow, 'seq' | 'change_seq'> = {
-      id: randomUUID(),
+      id: newId(),
       chat_id: input.chatId,
       sender_id: senderId,
       type: input.type,

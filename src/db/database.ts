@@ -12,6 +12,12 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Database {
   db: Kysely<DB>;
   dialect: Dialect;
+  /**
+   * SQLite only: the better-sqlite3 connection behind `db`, for the one hot statement set written
+   * by hand (the group-committed message insert, src/chat/message-batch.ts). Same connection, so
+   * same transactions and locks.
+   */
+  sqlite?: SqliteDatabase.Database;
   /** Pool figures for /metrics and getSocketStats (PostgreSQL only; SQLite has one connection). */
   poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
@@ -63,10 +69,19 @@ function openSqlite(databaseUrl: string | undefined, dataDir: string, busyTimeou
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  // Every commit appends the pages it touched to the WAL; a checkpoint copies them back. With a
+  // 40 MB WAL (instead of 4 MB) a hot page — a busy chat's index tail — is copied back once per
+  // many commits, not once per few: a third less storage time per message under load (measured
+  // in docs/performance.md). The file is cut back to 64 MB after a checkpoint.
+  sqlite.pragma('wal_autocheckpoint = 10000');
+  sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+  // 32 MB of page cache (default 2 MB): the index pages writes land on stay in memory.
+  sqlite.pragma('cache_size = -32768');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
     dialect: 'sqlite',
+    sqlite,
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
     close: () => db.destroy(),
   };
