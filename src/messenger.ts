@@ -25,6 +25,7 @@ import { presenceOnDisconnect, registerPresence } from './presence/presence.hand
 import { setSocketManager } from './sockets/registry.js';
 import { lazyFeatures } from './sockets/features.js';
 import { SocketManager } from './sockets/socket-manager.js';
+import { coalesceWebSocketWrites } from './sockets/write-coalescing.js';
 import { rooms, type AppServer } from './sockets/types.js';
 import type { SharedState } from './state/shared-state.js';
 
@@ -63,6 +64,8 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
     pingInterval: 20_000,
     pingTimeout: 20_000,
   });
+  // One writev per socket per tick instead of one per frame (src/sockets/write-coalescing.ts).
+  coalesceWebSocketWrites(httpServer);
   // Cluster mode (REDIS_URL): rooms and broadcasts span every node (docs/cluster.md).
   const clusterAdapter = createClusterAdapter(config, logger);
   if (clusterAdapter) io.adapter(clusterAdapter.factory);
