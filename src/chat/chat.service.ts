@@ -108,9 +108,12 @@ export class ChatService {
         { lastMessage: lastByChat.get(row.id), unreadCount: unread.get(row.id) ?? 0 },
       ),
     );
-    // Most recent activity first, as every messenger lists them.
+    // Most recent activity first, as every messenger lists them. Within one millisecond the ids
+    // decide: they are UUIDv7, in creation order.
     const activity = (c: Chat) => c.lastMessage?.createdAt ?? c.createdAt;
-    return chats.sort((a, b) => activity(b).localeCompare(activity(a)));
+    const newest = (c: Chat) => c.lastMessage?.id ?? c.id;
+    const desc = (x: string, y: string) => (x < y ? 1 : x > y ? -1 : 0);
+    return chats.sort((a, b) => desc(activity(a), activity(b)) || desc(newest(a), newest(b)));
   }
 
   async getChat(chatId: string, userId: string): Promise<Chat> {

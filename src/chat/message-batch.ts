@@ -58,34 +58,39 @@ export function kyselyMessageBatch(db: Kysely<DB>): StoreMessageBatch {
  * tenth of the server's CPU in garbage collection alone (docs/performance.md).
  */
 export function sqliteMessageBatch(sqlite: SqliteDatabase.Database, db: Kysely<DB>): StoreMessageBatch {
-  const bump = sqlite.prepare<[number, number, string], { last_seq: number; change_seq: number }>(
-    'update chats set last_seq = last_seq + ?, change_seq = change_seq + ? where id = ? returning last_seq, change_seq',
-  );
-  const insert = sqlite.prepare<MessageRow>(
-    `insert into messages (id, chat_id, seq, sender_id, type, content, reply_to, attachments,
-       client_message_id, created_at, edited_at, deleted_at, change_seq)
-     values (@id, @chat_id, @seq, @sender_id, @type, @content, @reply_to, @attachments,
-       @client_message_id, @created_at, @edited_at, @deleted_at, @change_seq)`,
-  );
-  const store = sqlite.transaction((rows: PendingMessageRow[]): MessageRow[] => {
-    const stored: MessageRow[] = new Array(rows.length);
-    for (const [chatId, indexes] of byChat(rows)) {
-      const k = indexes.length;
-      const counters = bump.get(k, k, chatId);
-      if (!counters) throw chatGone();
-      const firstSeq = counters.last_seq - k + 1;
-      const firstChange = counters.change_seq - k + 1;
-      indexes.forEach((rowIndex, n) => {
-        const row: MessageRow = { ...rows[rowIndex]!, seq: firstSeq + n, change_seq: firstChange + n };
-        insert.run(row);
-        stored[rowIndex] = row;
-      });
-    }
-    return stored;
-  });
+  // Prepared on first use: the tables may not exist yet when this is built (initializeSocketIO
+  // migrates in the background).
+  let store: ((rows: PendingMessageRow[]) => MessageRow[]) | undefined;
+  const prepare = () => {
+    const bump = sqlite.prepare<[number, number, string], { last_seq: number; change_seq: number }>(
+      'update chats set last_seq = last_seq + ?, change_seq = change_seq + ? where id = ? returning last_seq, change_seq',
+    );
+    const insert = sqlite.prepare<MessageRow>(
+      `insert into messages (id, chat_id, seq, sender_id, type, content, reply_to, attachments,
+         client_message_id, created_at, edited_at, deleted_at, change_seq)
+       values (@id, @chat_id, @seq, @sender_id, @type, @content, @reply_to, @attachments,
+         @client_message_id, @created_at, @edited_at, @deleted_at, @change_seq)`,
+    );
+    return sqlite.transaction((rows: PendingMessageRow[]): MessageRow[] => {
+      const stored: MessageRow[] = new Array(rows.length);
+      for (const [chatId, indexes] of byChat(rows)) {
+        const k = indexes.length;
+        const counters = bump.get(k, k, chatId);
+        if (!counters) throw chatGone();
+        const firstSeq = counters.last_seq - k + 1;
+        const firstChange = counters.change_seq - k + 1;
+        indexes.forEach((rowIndex, n) => {
+          const row: MessageRow = { ...rows[rowIndex]!, seq: firstSeq + n, change_seq: firstChange + n };
+          insert.run(row);
+          stored[rowIndex] = row;
+        });
+      }
+      return stored;
+    });
+  };
   // Taken through kysely's connection lock: a kysely transaction waiting on something else (a
   // Redis call, say) keeps the connection, and a batch run then would join that transaction.
-  return (rows) => db.connection().execute(async () => store(rows));
+  return (rows) => db.connection().execute(async () => (store ??= prepare())(rows));
 }
 
 /** The batch store for the database in use. */

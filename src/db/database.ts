@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { startCheckpointer } from './checkpointer.js';
 import { migrationProvider } from './migrations.js';
 import type { DB } from './tables.js';
 
@@ -49,13 +50,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 }
 
 /** The connection without migrations (synchronous, for initializeSocketIO's readiness gate). */
-export function createDatabase(options: Omit<OpenDatabaseOptions, 'logger'>): Database {
+export function createDatabase(options: OpenDatabaseOptions): Database {
   return options.databaseUrl?.startsWith('postgres')
     ? openPostgres(options.databaseUrl, options.poolMax ?? 20)
-    : openSqlite(options.databaseUrl, options.dataDir, options.sqliteBusyTimeoutMs ?? 5000);
+    : openSqlite(options.databaseUrl, options.dataDir, options.sqliteBusyTimeoutMs ?? 5000, options.logger);
 }
 
-function openSqlite(databaseUrl: string | undefined, dataDir: string, busyTimeoutMs: number): Database {
+function openSqlite(databaseUrl: string | undefined, dataDir: string, busyTimeoutMs: number, logger: Logger): Database {
   let file: string;
   if (databaseUrl === ':memory:') file = ':memory:';
   else if (databaseUrl?.startsWith('sqlite:')) file = databaseUrl.slice('sqlite:'.length);
@@ -69,11 +70,12 @@ function openSqlite(databaseUrl: string | undefined, dataDir: string, busyTimeou
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-  // Every commit appends the pages it touched to the WAL; a checkpoint copies them back. With a
-  // 40 MB WAL (instead of 4 MB) a hot page — a busy chat's index tail — is copied back once per
-  // many commits, not once per few: a third less storage time per message under load (measured
-  // in docs/performance.md). The file is cut back to 64 MB after a checkpoint.
-  sqlite.pragma('wal_autocheckpoint = 10000');
+  // Checkpoints (copying the WAL back into the file, with fsyncs) run on a worker thread
+  // (checkpointer.ts), so they never stall the event loop. The connection's own auto-checkpoint
+  // stays as a backstop should that thread fail (WAL past 400 MB); the file is cut back to
+  // 64 MB after a checkpoint.
+  const checkpointer = file === ':memory:' ? undefined : startCheckpointer(file, logger);
+  sqlite.pragma(`wal_autocheckpoint = ${checkpointer ? 100_000 : 1000}`);
   sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   // 32 MB of page cache (default 2 MB): the index pages writes land on stay in memory.
   sqlite.pragma('cache_size = -32768');
@@ -83,7 +85,10 @@ function openSqlite(databaseUrl: string | undefined, dataDir: string, busyTimeou
     dialect: 'sqlite',
     sqlite,
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
 

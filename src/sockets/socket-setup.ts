@@ -35,6 +35,7 @@ export function initializeSocketIO(app: Express, options: InitializeOptions = {}
       dataDir: config.dataDir,
       poolMax: config.storage.poolMax,
       sqliteBusyTimeoutMs: config.storage.sqliteBusyTimeoutMs,
+      logger,
     });
   const ready = options.database ? Promise.resolve() : migrateDatabase(database, logger);
   ready.catch((err: unknown) => logger.fatal({ err }, 'storage migration failed'));
