@@ -25,6 +25,7 @@ import { presenceOnDisconnect, registerPresence } from './presence/presence.hand
 import { setSocketManager } from './sockets/registry.js';
 import { lazyFeatures } from './sockets/features.js';
 import { SocketManager } from './sockets/socket-manager.js';
+import { slimHandshake } from './sockets/slim-handshake.js';
 import { coalesceWebSocketWrites } from './sockets/write-coalescing.js';
 import { rooms, type AppServer } from './sockets/types.js';
 import type { SharedState } from './state/shared-state.js';
@@ -127,6 +128,8 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
   );
   const stopTokenExpiry = startTokenExpiry(io, logger);
   manager.onConnection((socket) => {
+    // Every middleware has run: what only the handshake needed is released (about 1 KB a socket).
+    slimHandshake(socket);
     attachFeatures(socket);
     registerPresence(socket, services);
   });
