@@ -8,7 +8,7 @@ import { createLogger } from '../src/logger.js';
 import { createTestStorage, TEST_DB, type TestStorage } from './support/server.js';
 
 // The message writer against real storage, below the socket layer: what the hand-written SQLite
-// batch (and the query-builder one on PostgreSQL) must keep true.
+// batch (and the PostgreSQL one) must keep true.
 
 let storage: TestStorage;
 let database: Database;
@@ -51,7 +51,7 @@ const row = (content: string, chat = chatId, clientMessageId: string | null = nu
 
 const counters = () => database.db.selectFrom('chats').select(['last_seq', 'change_seq', 'title']).where('id', '=', chatId).executeTakeFirstOrThrow();
 
-test(`the store in use is the ${TEST_DB === 'sqlite' ? 'hand-written SQLite' : 'query-builder'} one`, () => {
+test(`the store in use is the ${TEST_DB === 'sqlite' ? 'hand-written SQLite' : 'PostgreSQL'} one`, () => {
   expect(database.sqlite !== undefined).toBe(TEST_DB === 'sqlite');
 });
 
@@ -99,6 +99,25 @@ test('a duplicate clientMessageId is refused by the index and stores nothing', a
   const before = await counters();
   await expect(writer.write(row('again', chatId, 'same-id'))).rejects.toThrow();
   expect(await counters()).toEqual(before);
+});
+
+test('one batch over several chats: every chat gets its own gapless run of seqs, rows in input order', async () => {
+  const others = [newId(), newId()];
+  for (const id of others) {
+    await database.db.insertInto('chats').values({ id, type: 'group', title: 'other', created_by: userId, created_at: Date.now(), direct_key: null }).execute();
+  }
+  const chats = [chatId, ...others];
+  const before = await counters();
+  // Written in one tick, so they form one batch; chats interleaved.
+  const stored = await Promise.all(Array.from({ length: 12 }, (_, i) => writer.write(row(`multi ${i}`, chats[i % 3]))));
+  stored.forEach((r, i) => expect(r.content).toBe(`multi ${i}`));
+  const seqsOf = (c: string) => stored.filter((r) => r.chat_id === c).map((r) => r.seq);
+  expect(seqsOf(others[0]!)).toEqual([1, 2, 3, 4]);
+  expect(seqsOf(others[1]!)).toEqual([1, 2, 3, 4]);
+  const base = Number(before.last_seq);
+  expect(seqsOf(chatId)).toEqual([base + 1, base + 2, base + 3, base + 4]);
+  const changeSeqs = stored.filter((r) => r.chat_id === others[0]).map((r) => r.change_seq);
+  expect(changeSeqs).toEqual([1, 2, 3, 4]);
 });
 
 test('message ids are time-ordered (UUIDv7): newer rows append to the primary-key index', async () => {
