@@ -99,6 +99,9 @@ const EnvSchema = z.object({
   LOGIN_MAX_ATTEMPTS: intFromEnv(10, 1),
   LOGIN_MAX_ATTEMPTS_PER_IP: intFromEnv(100, 1),
   LOGIN_WINDOW_MS: intFromEnv(15 * 60_000, 1000),
+  // Registration throttle against mass sign-ups: attempts per client IP per window.
+  REGISTER_MAX_PER_IP: intFromEnv(20, 1),
+  REGISTER_WINDOW_MS: intFromEnv(15 * 60_000, 1000),
   // Storage
   SQLITE_BUSY_TIMEOUT_MS: intFromEnv(5000, 0),
   DB_POOL_MAX: intFromEnv(20, 1),
@@ -148,6 +151,7 @@ export interface Config {
   /** Per event class: per-user and per-socket fixed windows; null = off. */
   rateLimits: Record<RateClass, { perUser: RateSpec | null; perSocket: RateSpec | null }>;
   login: { maxAttempts: number; maxAttemptsPerIp: number; windowMs: number };
+  register: { maxPerIp: number; windowMs: number };
   storage: { sqliteBusyTimeoutMs: number; poolMax: number };
   metricsToken: string | undefined;
   ice: { stunUrls: string[]; turnUrls: string[]; turnSecret: string | undefined; turnTtlSeconds: number };
@@ -201,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       other: { perUser: e.RATE_OTHER_PER_USER, perSocket: e.RATE_OTHER_PER_SOCKET },
     },
     login: { maxAttempts: e.LOGIN_MAX_ATTEMPTS, maxAttemptsPerIp: e.LOGIN_MAX_ATTEMPTS_PER_IP, windowMs: e.LOGIN_WINDOW_MS },
+    register: { maxPerIp: e.REGISTER_MAX_PER_IP, windowMs: e.REGISTER_WINDOW_MS },
     storage: { sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS, poolMax: e.DB_POOL_MAX },
     metricsToken: e.METRICS_TOKEN,
     ice: {

@@ -149,6 +149,7 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
     res.json({ status: 'ok' });
   });
   api.post('/auth/login', limits.loginThrottle.middleware());
+  api.post('/auth/register', limits.registerThrottle.middleware());
   api.use(authRoutes(services));
   api.use(usersRoutes(services));
   api.use(chatRoutes(services, manager));

@@ -2,8 +2,8 @@ import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
-import { MemoryState } from '../state/memory-state.js';
 import type { SharedState } from '../state/shared-state.js';
+import { WindowCounter } from './window-counter.js';
 
 /**
  * Against password guessing: POST /api/auth/login is counted per username+IP and per IP in the
@@ -13,27 +13,15 @@ import type { SharedState } from '../state/shared-state.js';
  * 429 RATE_LIMITED with Retry-After, before any password hashing is spent.
  */
 export class LoginThrottle {
-  private readonly local = new MemoryState(30_000);
+  private readonly counter: WindowCounter;
 
   constructor(
-    private readonly state: SharedState,
+    state: SharedState,
     private readonly options: Config['login'],
     private readonly logger: Logger,
     private readonly onThrottled: () => void = () => {},
-  ) {}
-
-  private async incr(key: string, by: number): Promise<{ count: number; store: SharedState }> {
-    try {
-      return { count: await this.state.incr(key, by, this.options.windowMs), store: this.state };
-    } catch (err) {
-      this.logger.warn({ err }, 'login throttle: shared state unavailable, counting on this node only');
-      return { count: await this.local.incr(key, by, this.options.windowMs), store: this.local };
-    }
-  }
-
-  private async retryAfter(store: SharedState, key: string): Promise<number> {
-    const ms = await store.ttl(key).catch(() => this.options.windowMs);
-    return Math.max(1, Math.ceil((ms < 0 ? this.options.windowMs : ms) / 1000));
+  ) {
+    this.counter = new WindowCounter(state, options.windowMs, logger, 'login throttle');
   }
 
   middleware(): RequestHandler {
@@ -45,12 +33,12 @@ export class LoginThrottle {
       const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown';
       const userKey = `login:u:${ip}:${username}`;
       const ipKey = `login:ip:${ip}`;
-      const [user, perIp] = await Promise.all([this.incr(userKey, 1), this.incr(ipKey, 1)]);
+      const [user, perIp] = await Promise.all([this.counter.incr(userKey), this.counter.incr(ipKey)]);
       const over =
         user.count > this.options.maxAttempts ? { store: user.store, key: userKey } : perIp.count > this.options.maxAttemptsPerIp ? { store: perIp.store, key: ipKey } : null;
       if (over) {
         this.onThrottled();
-        const retryAfter = await this.retryAfter(over.store, over.key);
+        const retryAfter = await this.counter.retryAfterSeconds(over.store, over.key);
         this.logger.warn({ ip, username }, 'login throttled');
         throw new AppError('RATE_LIMITED', `Too many login attempts: retry in ${retryAfter} s`, { retryAfter });
       }
@@ -63,6 +51,6 @@ export class LoginThrottle {
   }
 
   close(): Promise<void> {
-    return this.local.close();
+    return this.counter.close();
   }
 }

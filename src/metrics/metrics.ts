@@ -18,6 +18,7 @@ export interface Metrics {
   handler: RequestHandler;
   rateLimited: Counter<'class' | 'scope'>;
   loginThrottled: Counter;
+  registerThrottled: Counter;
 }
 
 /** A ping that gives up after `ms` (a down Redis must not hold a scrape). */
@@ -139,6 +140,11 @@ export function createMetrics(deps: { services: Services; io: AppServer; localUs
     help: 'Login attempts refused with 429 (password-guessing throttle)',
     registers: [registry],
   });
+  const registerThrottled = new Counter({
+    name: 'messenger_register_throttled_total',
+    help: 'Sign-ups refused with 429 (per-IP registration throttle)',
+    registers: [registry],
+  });
 
   const observeEvent: EventObserver = (event, { code, durationMs }) => {
     events.inc({ event, outcome: code ?? 'ok' });
@@ -170,5 +176,5 @@ export function createMetrics(deps: { services: Services; io: AppServer; localUs
     res.send(await registry.metrics());
   };
 
-  return { registry, observeEvent, httpMiddleware, handler, rateLimited, loginThrottled };
+  return { registry, observeEvent, httpMiddleware, handler, rateLimited, loginThrottled, registerThrottled };
 }

@@ -238,6 +238,37 @@ describe('login throttle', () => {
   });
 });
 
+describe('registration throttle', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ env: { REGISTER_MAX_PER_IP: '3', REGISTER_WINDOW_MS: '60000' } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const register = (ip: string, username: string) =>
+    request(server.url, 'POST', '/api/auth/register', { headers: { 'x-forwarded-for': ip }, body: { username, password: 'a-good-password-123' } });
+  const name = (i: number) => `signup_${i}_${Math.random().toString(36).slice(2, 8)}`;
+
+  test('mass sign-ups from one address: 429 RATE_LIMITED with Retry-After, no user created; other addresses go on', async () => {
+    const statuses: number[] = [];
+    // Bad bodies count too: each attempt is counted before validation (and before hashing).
+    statuses.push((await register('203.0.113.5', '')).status);
+    for (let i = 0; i < 2; i++) statuses.push((await register('203.0.113.5', name(i))).status);
+    expect(statuses).toEqual([400, 201, 201]);
+    const refusedName = name(9);
+    const throttled = await register('203.0.113.5', refusedName);
+    expect(throttled.status).toBe(429);
+    expect(throttled.body.error.code).toBe('RATE_LIMITED');
+    const retryAfter = Number(throttled.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // Nothing was stored for the refused sign-up: the name is still free elsewhere.
+    expect((await register('203.0.113.6', refusedName)).status).toBe(201);
+  });
+});
+
 describe('transport caps', () => {
   let server: TestServer;
   beforeAll(async () => {

@@ -68,6 +68,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       JWT_SECRET: TEST_JWT_SECRET,
       DATA_DIR: storage.dataDir,
+      // Every test user signs up from 127.0.0.1; the throttle has its own test (security/limits).
+      REGISTER_MAX_PER_IP: '1000000',
       ...(storage.databaseUrl ? { DATABASE_URL: storage.databaseUrl } : {}),
       ...options.env,
     },
