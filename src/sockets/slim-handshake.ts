@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { AppSocket } from './types.js';
 
 /** Headers a handler may still want after connect; the rest were only for the handshake. */
@@ -27,5 +27,13 @@ export function slimHandshake(socket: AppSocket): void {
     const { token: _token, ...rest } = auth;
     handshake.auth = rest;
   }
-  (socket.conn as unknown as { request: unknown }).request = null;
+  // engine.io itself keeps the upgrade request referenced until the connection closes (its
+  // response stub listens for 'close'); emptying its header fields frees most of what it holds.
+  const conn = socket.conn as unknown as { request: IncomingMessage | null };
+  const request = conn.request;
+  if (request) {
+    request.headers = {};
+    request.rawHeaders = [];
+  }
+  conn.request = null;
 }
