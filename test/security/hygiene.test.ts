@@ -131,3 +131,24 @@ test('docs/configuration.md documents every environment variable of src/config.t
   const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
   expect(names.filter((n) => !doc.includes('`' + n + '`'))).toEqual([]);
 });
+
+describe('handshake after connect', () => {
+  test('the token and the upgrade request are released; the socket still works', async () => {
+    const alice = await registerUser(server.url);
+    const bob = await registerUser(server.url);
+    const chatId = await createDirect(server.url, alice, bob);
+    const before = server.app.io.sockets.sockets.size;
+    const s = await connect(server.url, alice.token);
+    const serverSide = [...server.app.io.sockets.sockets.values()].find((x) => x.data.userId === alice.user.id);
+    expect(serverSide).toBeDefined();
+    expect(server.app.io.sockets.sockets.size).toBe(before + 1);
+    const handshake = serverSide!.handshake;
+    expect(JSON.stringify(handshake)).not.toContain(alice.token);
+    expect(Object.keys(handshake.headers).every((h) => ['user-agent', 'origin', 'x-forwarded-for'].includes(h))).toBe(true);
+    expect(serverSide!.request).toBeNull();
+    // What the handshake was for still holds: the socket sends, and the IP is still known.
+    expect(handshake.address).toMatch(/127\.0\.0\.1/);
+    expect((await emitAck(s, 'message:send', { chatId, content: 'after slimming' })).ok).toBe(true);
+    s.close();
+  });
+});
