@@ -64,8 +64,8 @@ export function postgresMessageBatch(db: Kysely<DB>): StoreMessageBatch {
 /**
  * The same transaction on SQLite, written by hand against better-sqlite3: two prepared
  * statements run synchronously. Through the query builder, a batch of n rows built and froze a
- * tree of about 15·n nodes and compiled a statement per distinct n — at 4,000 msg/s that was a
- * tenth of the server's CPU in garbage collection alone (docs/performance.md).
+ * tree of about 15·n nodes and compiled a statement per distinct n; by hand, storage fell from
+ * a quarter of the server's samples to a tenth at 4,000 msg/s (docs/performance.md, step 7).
  */
 export function sqliteMessageBatch(sqlite: SqliteDatabase.Database, db: Kysely<DB>): StoreMessageBatch {
   // Prepared on first use: the tables may not exist yet when this is built (initializeSocketIO
