@@ -37,6 +37,12 @@ export class CallSetup {
     return docs.some((d) => d.participants[userId]?.state === 'joined' || d.kind === 'direct');
   }
 
+  /** Already in MAX_CONCURRENT_CALLS calls (ringing or active): not rung for one more. */
+  private async atCallLimit(userId: string): Promise<boolean> {
+    const docs = await this.calls.store.engagedCalls(userId);
+    return docs.length >= this.calls.deps.config.limits.maxConcurrentCalls;
+  }
+
   /** The receiver's own ringing call to the caller, if they are calling each other (glare). */
   private async glareCall(callerId: string, receiverId: string, holder: string | null): Promise<CallDoc | null> {
     if (!holder) return null;
@@ -158,9 +164,19 @@ export class CallSetup {
     }
     const now = Date.now();
     const doc = this.newDoc(me, 'conference', input.callType, input.chatId ?? null, now);
-    for (const u of found) doc.participants[u.id] = this.invitee(u.id, u.username, input.callType);
+    // An invitee already at MAX_CONCURRENT_CALLS is not rung: the call is in their log as missed,
+    // as a direct call to them would be refused as busy. Nobody left to ring: it ends as busy.
+    const atLimit = await Promise.all(found.map((u) => this.atCallLimit(u.id)));
+    const ringIds: string[] = [];
+    found.forEach((u, i) => {
+      const invitee = this.invitee(u.id, u.username, input.callType);
+      if (atLimit[i]) invitee.state = 'missed';
+      else ringIds.push(u.id);
+      doc.participants[u.id] = invitee;
+    });
     doc.participants[me.id]!.socketId = socketId;
     await this.calls.store.reserve(me.id, doc.id, this.calls.deps.config.limits.maxConcurrentCalls);
+    if (ringIds.length === 0) return this.refuse(doc, 'busy', now, socketId);
     try {
       await this.calls.deps.repo.insert(doc);
       await this.calls.store.create(doc);
@@ -169,9 +185,9 @@ export class CallSetup {
       throw err;
     }
     this.calls.notify.join(socketId, callRooms(doc.id));
-    await Promise.all(ids.map((id) => this.calls.store.reserve(id, doc.id, Number.MAX_SAFE_INTEGER)));
+    await Promise.all(ringIds.map((id) => this.calls.store.reserve(id, doc.id, Number.MAX_SAFE_INTEGER)));
     this.calls.timers.armRing(doc.id, doc.ringUntil - now);
-    this.ring(doc, ids, me);
+    this.ring(doc, ringIds, me);
     return { call: toCall(doc), iceServers: this.calls.ice(me.id) };
   }
 }
