@@ -56,6 +56,10 @@ describe('web client: chat in a real browser', () => {
     await messageLocator(bob, 'Tpyo here').waitFor();
     await messageLocator(alice, 'Tpyo here').getByTestId('message-actions').click();
     await alice.page.getByTestId('action-edit').click();
+    // The composer takes the message's text after it renders the editing bar: wait for both, or
+    // the fill below can land first and be overwritten (then nothing is edited).
+    await alice.page.getByTestId('editing-bar').waitFor();
+    await expect.poll(() => alice.page.getByTestId('composer-input').inputValue()).toBe('Tpyo here');
     await alice.page.getByTestId('composer-input').fill('Typo fixed');
     await alice.page.getByTestId('composer-input').press('Enter');
     await messageLocator(bob, 'Typo fixed').getByTestId('edited-mark').waitFor();
@@ -66,6 +70,11 @@ describe('web client: chat in a real browser', () => {
     await alice.page.getByTestId('action-delete').click();
     await messageLocator(bob, 'Oops, wrong chat').waitFor({ state: 'detached' });
     await messageLocator(alice, 'Oops, wrong chat').waitFor({ state: 'detached' });
+    // The chat list's preview falls back to the newest message left, on both sides.
+    for (const [u, other] of [[bob, alice], [alice, bob]] as const) {
+      const item = u.page.locator(`[data-testid="chat-item"][data-chat-title="${other.username}"]`);
+      await item.getByTestId('chat-preview').filter({ hasText: 'Typo fixed' }).waitFor();
+    }
     await screenshot(alice, 'chat.png');
   });
 

@@ -122,7 +122,15 @@ export async function deleteMessage(chatId: string, messageId: string) {
 
 function removeMessage(chatId: string, messageId: string) {
   putThread(chatId, (x) => ({ ...x, messages: x.messages.filter((m) => m.id !== messageId) }));
-  updateChat(chatId, (c) => (c.lastMessage?.id === messageId ? { ...c, lastMessage: { ...c.lastMessage, deleted: true, content: '' } } : c));
+  if (chats.get().byId[chatId]?.lastMessage?.id !== messageId) return;
+  // The preview falls back to the newest message still there, as Telegram's list does: from the
+  // loaded thread, else from the server (whose lastMessage skips deleted ones).
+  const newest = stored(threads.get()[chatId]).at(-1);
+  if (newest) return updateChat(chatId, (c) => ({ ...c, lastMessage: newest }));
+  api
+    .chat(chatId)
+    .then(({ chat }) => updateChat(chatId, (c) => ({ ...c, lastMessage: chat.lastMessage })))
+    .catch(() => updateChat(chatId, (c) => ({ ...c, lastMessage: null })));
 }
 
 let lastMarked: Record<string, number> = {};

@@ -54,6 +54,7 @@ export const api = {
   searchUsers: (prefix: string) =>
     request<{ users: UserSummary[] }>('GET', `/api/users?search=${encodeURIComponent(prefix)}`),
   chats: () => request<{ chats: Chat[] }>('GET', '/api/chats'),
+  chat: (chatId: string) => request<{ chat: Chat }>('GET', `/api/chats/${encodeURIComponent(chatId)}`),
   createDirect: (userId: string) => request<{ chat: Chat }>('POST', '/api/chats', { type: 'direct', memberIds: [userId] }),
   createGroup: (title: string, memberIds: string[]) =>
     request<{ chat: Chat }>('POST', '/api/chats', { type: 'group', title, memberIds }),
