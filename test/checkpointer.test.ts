@@ -20,7 +20,19 @@ test('under steady writes the thread copies the WAL back and rewinds it: the fil
   db.pragma(`journal_size_limit = ${256 * 1024}`);
   db.exec('create table t (id integer primary key, body text)');
   const warnings: unknown[] = [];
-  const checkpointer = startCheckpointer(file, { warn: (...args: unknown[]) => warnings.push(args) }, { intervalMs: 10, restartFrames: 100 });
+  // The writer below stands still while a hold is on, as the server's writes wait on kysely's lock.
+  let holds = 0;
+  let holding = false;
+  const holdWrites = async (fn: () => Promise<void>) => {
+    holding = true;
+    holds++;
+    try {
+      await fn();
+    } finally {
+      holding = false;
+    }
+  };
+  const checkpointer = startCheckpointer(file, { warn: (...args: unknown[]) => warnings.push(args) }, { intervalMs: 10, restartFrames: 100, holdWrites });
 
   const insert = db.prepare('insert into t (body) values (?)');
   const batch = db.transaction((n: number) => {
@@ -32,6 +44,7 @@ test('under steady writes the thread copies the WAL back and rewinds it: the fil
   // beside this loop) and the writer alone never finds the WAL wholly copied back; short pauses
   // between bursts, as a server's writes pause while it sends.
   while (Date.now() < until) {
+    while (holding) await new Promise((r) => setTimeout(r, 1));
     const burstEnd = Date.now() + 3;
     while (Date.now() < burstEnd) {
       batch(20);
@@ -46,6 +59,7 @@ test('under steady writes the thread copies the WAL back and rewinds it: the fil
   // Without the rewind the WAL would hold every page written (more than `written` bytes).
   expect(statSync(`${file}-wal`).size).toBeLessThan(written / 4);
   expect(db.prepare('select count(*) as n from t').get()).toEqual({ n: rows });
+  expect(holds).toBeGreaterThan(0);
   expect(warnings).toEqual([]);
   db.close();
 });
@@ -54,7 +68,7 @@ test('stop() ends the thread even when nothing was written', async () => {
   const file = path.join(dir, 'idle.sqlite');
   const db = new SqliteDatabase(file);
   db.pragma('journal_mode = WAL');
-  const checkpointer = startCheckpointer(file, { warn: () => {} }, { intervalMs: 5 });
+  const checkpointer = startCheckpointer(file, { warn: () => {} }, { intervalMs: 5, holdWrites: (fn) => fn() });
   await new Promise((r) => setTimeout(r, 30));
   await checkpointer.stop();
   db.close();

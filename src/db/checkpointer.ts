@@ -13,10 +13,13 @@ import type { Logger } from 'pino';
  *
  * But under steady writes a commit always lands while a PASSIVE checkpoint runs, so the WAL is
  * never wholly copied back at the start of a write and the writer never rewinds it: the file
- * grows without end. So once the WAL holds more than `restartFrames` pages (64 MB), the worker
- * runs a RESTART checkpoint: everything is copied already but the last few pages, so it holds
- * the writer for a few milliseconds (measured: 3–6 ms, once per 64 MB written), and the next
- * commit starts the WAL from the top.
+ * grows without end. So once the WAL holds more than `restartFrames` pages (64 MB), a RESTART
+ * checkpoint copies the last pages and rewinds it — and a RESTART needs the writer to stand
+ * still. Run blindly it found the writer mid-transaction, and the writer then slept in SQLite's
+ * busy handler (1, 2, 5, 10… ms steps): 20–40 ms stalls of the event loop. Instead the thread
+ * asks, and `holdWrites` (kysely's connection lock on this process's one connection) keeps
+ * every write of this process waiting — asynchronously, the event loop runs on — for the few
+ * milliseconds the RESTART takes.
  *
  * The worker's code is inline (eval) so it runs the same from the compiled build, under tsx and
  * inside someone else's app; better-sqlite3 is resolved from here, not from the cwd.
@@ -25,45 +28,79 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
-// RESTART waits for the writer's current transaction to end; never longer than this.
+// A writer outside this process (a backup tool, say) is waited for, never longer than this.
 db.pragma('busy_timeout = 1000');
+let asked = false;
+const report = (err) => parentPort.postMessage({ error: String((err && err.message) || err) });
 const timer = setInterval(() => {
+  if (asked) return;
   try {
     const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (passive && passive.log > workerData.restartFrames) db.pragma('wal_checkpoint(RESTART)');
-  } catch (err) {
-    parentPort.postMessage({ error: String((err && err.message) || err) });
-  }
+    if (passive && passive.log > workerData.restartFrames) {
+      asked = true;
+      parentPort.postMessage({ wantRestart: true });
+    }
+  } catch (err) { report(err); }
 }, workerData.intervalMs);
-parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
+parentPort.on('message', (m) => {
+  if (m === 'restart') {
+    try { db.pragma('wal_checkpoint(RESTART)'); } catch (err) { report(err); }
+    asked = false;
+    parentPort.postMessage({ restarted: true });
+    return;
+  }
+  clearInterval(timer); db.close(); parentPort.close();
+});
 `;
 
 export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-export function startCheckpointer(
-  file: string,
-  logger: Pick<Logger, 'warn'>,
-  options: { intervalMs?: number; restartFrames?: number } = {},
-): Checkpointer {
-  const { intervalMs = 250, restartFrames = 16_384 } = options;
+export interface CheckpointerOptions {
+  intervalMs?: number;
+  restartFrames?: number;
+  /** Runs `fn` while no write of this process can start (and none is under way). */
+  holdWrites: (fn: () => Promise<void>) => Promise<void>;
+}
+
+export function startCheckpointer(file: string, logger: Pick<Logger, 'warn'>, options: CheckpointerOptions): Checkpointer {
+  const { intervalMs = 250, restartFrames = 16_384, holdWrites } = options;
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, intervalMs, restartFrames } });
   // It must never keep the process alive on its own.
   worker.unref();
   let warned = false;
-  worker.on('message', (m: { error?: string }) => {
+  let stopped = false;
+  let restarted: (() => void) | undefined;
+  worker.on('message', (m: { error?: string; wantRestart?: boolean; restarted?: boolean }) => {
     // A busy or failed checkpoint is tried again on the next tick; say so once, not every tick.
     if (m.error && !warned) {
       warned = true;
       logger.warn({ error: m.error }, 'WAL checkpoint failed; retrying');
+    }
+    if (m.restarted) restarted?.();
+    if (m.wantRestart && !stopped) {
+      void holdWrites(
+        () =>
+          new Promise<void>((resolve) => {
+            // Never hold the writes long, whatever the thread does.
+            const timeout = setTimeout(resolve, 2000);
+            restarted = () => {
+              clearTimeout(timeout);
+              resolve();
+            };
+            worker.postMessage('restart');
+          }),
+      ).catch((err: unknown) => logger.warn({ err }, 'WAL restart skipped'));
     }
   });
   worker.on('error', (err) => logger.warn({ err }, 'WAL checkpointer stopped; SQLite checkpoints on its own'));
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {
+      stopped = true;
+      restarted?.();
       worker.postMessage('stop');
       // Closing the connection takes a moment; past that, end the thread.
       const timeout = setTimeout(() => void worker.terminate(), 2000);

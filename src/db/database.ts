@@ -70,16 +70,18 @@ function openSqlite(databaseUrl: string | undefined, dataDir: string, busyTimeou
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   // Checkpoints (copying the WAL back into the file, with fsyncs) run on a worker thread
-  // (checkpointer.ts), so they never stall the event loop. The connection's own auto-checkpoint
-  // stays as a backstop should that thread fail (WAL past 400 MB); the file is cut back to
-  // 64 MB after a checkpoint.
-  const checkpointer = file === ':memory:' ? undefined : startCheckpointer(file, logger);
+  // (checkpointer.ts), so they never stall the event loop; when it must rewind the WAL, it holds
+  // this process's writes through kysely's lock on the one connection (the hand-written message
+  // batch takes the same lock). The connection's own auto-checkpoint stays as a backstop should
+  // that thread fail (WAL past 400 MB); the file is cut back to 64 MB after a checkpoint.
+  const checkpointer =
+    file === ':memory:' ? undefined : startCheckpointer(file, logger, { holdWrites: (fn) => db.connection().execute(fn) });
   sqlite.pragma(`wal_autocheckpoint = ${checkpointer ? 100_000 : 1000}`);
   sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   // 32 MB of page cache (default 2 MB): the index pages writes land on stay in memory.
   sqlite.pragma('cache_size = -32768');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
     dialect: 'sqlite',
