@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
-import { messageLocator, openChatByTitle, openDirectChat, register, screenshot, send, waitForStats, type InboundStats, type UserPage, startTwoPeople, type TwoPeople } from './support/browser.js';
+import { callStats, messageLocator, openChatByTitle, openDirectChat, register, screenshot, send, waitForStats, type InboundStats, type UserPage, startTwoPeople, type TwoPeople } from './support/browser.js';
 
 const one = (s: Record<string, InboundStats>) => Object.values(s)[0];
 
@@ -93,6 +93,26 @@ describe('web client: 1:1 calls with real WebRTC in a real browser', () => {
     await expect.poll(() => annotationCount(bob), { timeout: 10_000 }).toBe(0);
     await alice.page.getByTestId('toggle-share').click();
     await bob.page.getByTestId('screen-video').waitFor({ state: 'detached' });
+  });
+
+  it('a page reload mid-call takes the call back: it stays active and media flows again both ways', async () => {
+    // Video keeps arriving at Alice only if frames keep being decoded after Bob's reload: her
+    // connection to Bob's old page is dead, so a growing count means the new one works.
+    const growing = async (u: UserPage) => {
+      let before = one(await callStats(u))?.video.framesDecoded ?? 0;
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+        await u.page.waitForTimeout(700);
+        const now = one(await callStats(u))?.video.framesDecoded ?? 0;
+        if (now > before + 3 && now < before + 10_000) return;
+        before = Math.min(before, now); // a new connection counts from 0
+      }
+      throw new Error(`${u.username}: no new frames after the reload\n${u.logs.slice(-20).join('\n')}`);
+    };
+    await bob.page.reload();
+    await bob.page.locator('[data-testid="call-screen"][data-phase="active"]').waitFor({ timeout: 15_000 });
+    await waitForStats(bob, (s) => (one(s)?.video.framesDecoded ?? 0) > 0 && (one(s)?.audio.packetsReceived ?? 0) > 0);
+    await growing(alice);
+    await alice.page.locator('[data-testid="call-screen"][data-phase="active"]').waitFor();
   });
 
   it('hangs up for both sides', async () => {

@@ -2,7 +2,7 @@ import { stopRing, startRing } from '../call/ring';
 import type { WireSignal } from '../call/peer';
 import { emitAck, onReconnect, onSocket } from '../lib/socket';
 import { call, incoming, patchCall, patchPeer } from './call-state';
-import { addPeerTile, early, ensurePeer, hangUp, knownNames, mediaReady, REASONS, removePeer, teardown, usernameOf } from './calls';
+import { addPeerTile, deliverSignal, early, hangUp, knownNames, mediaReady, REASONS, removePeer, resumeCall, teardown, usernameOf } from './calls';
 import { me, onLogout } from './session';
 import { toast } from './toast';
 
@@ -15,6 +15,8 @@ function stopRinging() {
 }
 
 onSocket((sock) => {
+  // The first connect of this page takes back a call the page had before a reload.
+  sock.once('connect', () => void resumeCall());
   sock.on('call:incoming', (p) => {
     if (isMine(p.callId) || incoming.get()?.callId === p.callId) return;
     knownNames.set(p.caller.id, p.caller.username);
@@ -57,7 +59,7 @@ onSocket((sock) => {
   sock.on('webrtc:signal', ({ callId, fromUserId, signal }) => {
     if (!isMine(callId)) return;
     if (!mediaReady(call.get())) early.push({ fromUserId, signal: signal as WireSignal });
-    else void ensurePeer(fromUserId)?.handle(signal as WireSignal);
+    else deliverSignal(fromUserId, signal as WireSignal);
   });
   sock.on('video:control:toggled', ({ callId, userId, action }) => {
     if (!isMine(callId)) return;

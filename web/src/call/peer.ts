@@ -13,7 +13,9 @@ const trace = (...args: unknown[]) => {
   if (localStorage.getItem('rtcDebug') === '1') console.info('[rtc]', ...args);
 };
 
-export type WireSignal = Signal & { screenStreamId?: string | null };
+/** `session` names the sending RTCPeerConnection: a new one (the peer reloaded the page) means
+ *  ours to them is dead and must be replaced (src/app/calls.ts, deliverSignal). */
+export type WireSignal = Signal & { screenStreamId?: string | null; session?: string };
 
 /**
  * One RTCPeerConnection to one remote user, using the "perfect negotiation" pattern (W3C
@@ -30,12 +32,15 @@ export class PeerLink {
   private screenSenders: RTCRtpSender[] = [];
   private screenStreamId: string | null = null;
   private readonly kinds = new Map<string, 'main' | 'screen'>();
+  /** This connection's id, sent with every signal; and the remote one's, from the first it sent. */
+  readonly session = crypto.randomUUID();
+  remoteSession: string | null = null;
 
   constructor(
     readonly peerId: string,
     private readonly polite: boolean,
     iceServers: RTCIceServer[],
-    private readonly send: (signal: WireSignal) => void,
+    private readonly rawSend: (signal: WireSignal) => void,
     private readonly events: PeerEvents,
   ) {
     this.pc = new RTCPeerConnection({ iceServers });
@@ -99,6 +104,10 @@ export class PeerLink {
     return this.pc.getSenders().filter((s) => s.track?.kind === 'video' && !this.screenSenders.includes(s));
   }
 
+  private send(signal: WireSignal) {
+    this.rawSend({ ...signal, session: this.session });
+  }
+
   private async offer() {
     try {
       this.makingOffer = true;
@@ -115,6 +124,7 @@ export class PeerLink {
 
   async handle(signal: WireSignal) {
     const { description, candidate } = signal;
+    if (signal.session) this.remoteSession ??= signal.session;
     trace(this.peerId.slice(0, 6), 'in', description?.type ?? 'candidate', this.pc.signalingState, { makingOffer: this.makingOffer });
     try {
       if (description) {
