@@ -139,4 +139,20 @@ describe('web client: 1:1 calls with real WebRTC in a real browser', () => {
     await alice.page.getByTestId('hang-up').click();
     await bob.page.getByTestId('call-ended').waitFor();
   });
+
+  it('the call log lists every call newest first, from the viewer\u2019s side, and opens the chat', async () => {
+    await alice.page.getByTestId('toggle-call-log').click();
+    const entries = alice.page.getByTestId('call-log-entry');
+    await expect.poll(() => entries.count(), { timeout: 10_000 }).toBe(3);
+    // Newest first: Bob's audio call she took, the one she declined, her own video call.
+    const directions = await entries.evaluateAll((els) => els.map((e) => e.getAttribute('data-direction')));
+    expect(directions).toEqual(['incoming', 'declined', 'outgoing']);
+    await expect(entries.nth(1).textContent()).resolves.toContain('Declined');
+    await expect(entries.nth(2).textContent()).resolves.toContain(bob.username);
+    await screenshot(alice, 'call-log.png');
+    await entries.first().click();
+    await messageLocator(alice, 'Call you in a minute').waitFor();
+    await alice.page.getByTestId('toggle-call-log').click();
+    await alice.page.getByTestId('chat-list').waitFor();
+  });
 });

@@ -7,6 +7,7 @@ import { useStore } from '../lib/store';
 import type { Chat } from '../lib/types';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
+import { CallLog } from './CallLog';
 import { GroupDialog } from './GroupDialog';
 import { UserSearch } from './UserSearch';
 
@@ -22,6 +23,7 @@ function preview(chat: Chat, typing: boolean): string {
 export function Sidebar() {
   const state = useStore(chats);
   const [groupOpen, setGroupOpen] = useState(false);
+  const [view, setView] = useState<'chats' | 'calls'>('chats');
   const list = sortedChats(state);
   const user = me();
 
@@ -30,6 +32,14 @@ export function Sidebar() {
       <header class="sidebar-head">
         <Avatar name={user?.username ?? '?'} size={36} />
         <strong class="grow" data-testid="me-name">{user?.username}</strong>
+        <button
+          class={`icon ${view === 'calls' ? 'on' : ''}`}
+          title={view === 'calls' ? 'Back to chats' : 'Calls'}
+          onClick={() => setView(view === 'calls' ? 'chats' : 'calls')}
+          data-testid="toggle-call-log"
+        >
+          <Icon name="phone" />
+        </button>
         <button class="icon" title="New group" onClick={() => setGroupOpen(true)} data-testid="new-group">
           <Icon name="groupAdd" />
         </button>
@@ -38,6 +48,7 @@ export function Sidebar() {
         </button>
       </header>
       <UserSearch placeholder="Find people to chat with" onPick={(u) => startDirectChat(u.id).catch(toastError)} />
+      {view === 'calls' ? <CallLog /> : (
       <ul class="chat-list" data-testid="chat-list">
         {!state.loaded && <li class="muted pad">Loading chats…</li>}
         {state.loaded && !list.length && <li class="muted pad">No chats yet. Find someone by username above.</li>}
@@ -68,6 +79,7 @@ export function Sidebar() {
           );
         })}
       </ul>
+      )}
       {groupOpen && <GroupDialog onClose={() => setGroupOpen(false)} />}
     </aside>
   );

@@ -1,4 +1,4 @@
-import type { Chat, Message, User } from './types';
+import type { CallInfo, Chat, Message, User } from './types';
 
 /** A REST failure with the server's error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -55,6 +55,8 @@ export const api = {
     request<{ users: UserSummary[] }>('GET', `/api/users?search=${encodeURIComponent(prefix)}`),
   chats: () => request<{ chats: Chat[] }>('GET', '/api/chats'),
   chat: (chatId: string) => request<{ chat: Chat }>('GET', `/api/chats/${encodeURIComponent(chatId)}`),
+  /** The caller's call log, newest first (missed calls marked). */
+  callLog: (limit = 50) => request<{ calls: CallInfo[] }>('GET', `/api/calls?limit=${limit}`),
   createDirect: (userId: string) => request<{ chat: Chat }>('POST', '/api/chats', { type: 'direct', memberIds: [userId] }),
   createGroup: (title: string, memberIds: string[]) =>
     request<{ chat: Chat }>('POST', '/api/chats', { type: 'group', title, memberIds }),
