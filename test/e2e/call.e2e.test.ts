@@ -89,6 +89,18 @@ describe('web client: 1:1 calls with real WebRTC in a real browser', () => {
     await bob.page.waitForTimeout(500);
     await screenshot(bob, 'screen-share.png');
 
+    // The sharer takes control back; asked again and granted, the viewer gives it back.
+    await alice.page.locator('[data-testid="revoke-control"]').filter({ hasText: bob.username }).click();
+    await bob.page.getByTestId('control-granted').waitFor({ state: 'detached' });
+    await alice.page.getByTestId('revoke-control').waitFor({ state: 'detached' });
+    await bob.page.getByTestId('request-control').click();
+    await alice.page.getByTestId('control-allow').click();
+    await bob.page.getByTestId('control-granted').waitFor();
+    await alice.page.getByTestId('revoke-control').waitFor();
+    await bob.page.getByTestId('release-control').click();
+    await bob.page.getByTestId('control-granted').waitFor({ state: 'detached' });
+    await alice.page.getByTestId('revoke-control').waitFor({ state: 'detached' });
+
     await alice.page.getByTestId('annotation-clear').click();
     await expect.poll(() => annotationCount(bob), { timeout: 10_000 }).toBe(0);
     await alice.page.getByTestId('toggle-share').click();

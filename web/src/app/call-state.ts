@@ -35,6 +35,8 @@ export interface CallState {
   controlRequest: { fromUserId: string; username: string } | null;
   /** My granted control over the sharer's screen (pointer shown to them). */
   controlGranted: boolean;
+  /** As the sharer: who has control of my screen now. */
+  controllers: string[];
   endReason: string | null;
   error: string | null;
   startedAt: number | null;
@@ -43,7 +45,7 @@ export interface CallState {
 export const idleCall = (): CallState => ({
   phase: 'idle', callId: null, callType: 'video', chatId: null, conference: false, title: '',
   local: null, micOn: true, camOn: true, quality: 'medium', peers: {}, sharerId: null,
-  localScreen: null, annotations: [], controlRequest: null, controlGranted: false,
+  localScreen: null, annotations: [], controlRequest: null, controlGranted: false, controllers: [],
   endReason: null, error: null, startedAt: null,
 });
 

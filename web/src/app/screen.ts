@@ -37,7 +37,7 @@ export async function stopShare() {
   if (!s.localScreen) return;
   for (const link of links.values()) link.removeScreen();
   stopStream(s.localScreen);
-  patchCall({ localScreen: null, sharerId: null, annotations: [], controlRequest: null });
+  patchCall({ localScreen: null, sharerId: null, annotations: [], controlRequest: null, controllers: [] });
   if (s.callId) await emitAck('screen:share:stop', { callId: s.callId }).catch(() => {});
 }
 
@@ -76,15 +76,45 @@ export async function answerControl(granted: boolean) {
   const { callId, controlRequest } = call.get();
   patchCall({ controlRequest: null });
   if (!callId || !controlRequest) return;
-  await emitAck('screen:remote:response', { callId, requesterId: controlRequest.fromUserId, granted }).catch(toastError);
-  if (granted) toast(`${controlRequest.username} can now point on your screen`);
+  try {
+    await emitAck('screen:remote:response', { callId, requesterId: controlRequest.fromUserId, granted });
+  } catch (e) {
+    return toastError(e);
+  }
+  if (!granted) return;
+  patchCall((st) => ({ controllers: [...new Set([...st.controllers, controlRequest.fromUserId])] }));
+  toast(`${controlRequest.username} can now point on your screen`);
+}
+
+/** As the sharer: takes control back from one viewer (or all, without `userId`). */
+export async function revokeControl(userId?: string) {
+  const { callId } = call.get();
+  if (!callId) return;
+  try {
+    const { revoked } = await emitAck<{ revoked: string[] }>('screen:remote:revoke', { callId, ...(userId ? { userId } : {}) });
+    patchCall((st) => ({ controllers: st.controllers.filter((id) => !revoked.includes(id)) }));
+  } catch (e) {
+    toastError(e);
+  }
+}
+
+/** As a viewer with control: gives it back. */
+export async function releaseControl() {
+  const { callId } = call.get();
+  if (!callId) return;
+  try {
+    await emitAck('screen:remote:revoke', { callId });
+    patchCall({ controlGranted: false });
+  } catch (e) {
+    toastError(e);
+  }
 }
 
 const isMine = (callId: string) => call.get().callId === callId;
 
 onSocket((s) => {
   s.on('screen:share:started', ({ callId, userId }) => {
-    if (isMine(callId)) patchCall({ sharerId: userId, annotations: [], controlGranted: false });
+    if (isMine(callId)) patchCall({ sharerId: userId, annotations: [], controlGranted: false, controllers: [] });
   });
   s.on('screen:share:stopped', ({ callId, userId }) => {
     if (!isMine(callId)) return;
@@ -99,8 +129,16 @@ onSocket((s) => {
   s.on('screen:remote:request', ({ callId, fromUserId }) => {
     if (isMine(callId)) patchCall({ controlRequest: { fromUserId, username: nameOf(fromUserId) } });
   });
-  s.on('screen:remote:revoked', ({ callId, userId }) => {
-    if (isMine(callId) && userId === me()?.id) patchCall({ controlGranted: false });
+  s.on('screen:remote:revoked', ({ callId, userId, reason }) => {
+    if (!isMine(callId)) return;
+    if (userId === me()?.id) {
+      patchCall({ controlGranted: false });
+      if (reason === 'revoked') toast('Control of the shared screen was taken back');
+    } else if (reason === 'released') {
+      // I share; a viewer gave control back.
+      patchCall((st) => ({ controllers: st.controllers.filter((id) => id !== userId) }));
+      toast(`${nameOf(userId)} gave control back`);
+    }
   });
   s.on('screen:remote:response', ({ callId, granted, sharerId }) => {
     if (!isMine(callId)) return;

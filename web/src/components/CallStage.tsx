@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { CallState, RemotePeer } from '../app/call-state';
-import { requestControl } from '../app/screen';
+import { releaseControl, requestControl, revokeControl } from '../app/screen';
 import { hue } from '../lib/format';
 import { AnnotationLayer, type Tool } from './AnnotationLayer';
 import { Avatar } from './Avatar';
@@ -66,7 +66,20 @@ export function CallStage({ s, myId }: Props) {
                 Request control
               </button>
             )}
-            {s.controlGranted && <span class="chip granted" data-testid="control-granted">Control granted</span>}
+            {s.controlGranted && (
+              <>
+                <span class="chip granted" data-testid="control-granted">Control granted</span>
+                <button class="chip-btn" onClick={() => void releaseControl()} data-testid="release-control">
+                  Give back
+                </button>
+              </>
+            )}
+            {sharing === myId &&
+              s.controllers.map((id) => (
+                <button key={id} class="chip-btn danger" onClick={() => void revokeControl(id)} data-testid="revoke-control" data-user-id={id}>
+                  Take control back from {names[id] ?? 'viewer'}
+                </button>
+              ))}
           </div>
         </div>
       )}
