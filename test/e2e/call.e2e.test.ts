@@ -152,19 +152,34 @@ describe('web client: 1:1 calls with real WebRTC in a real browser', () => {
     await bob.page.getByTestId('call-ended').waitFor();
   });
 
+  it('a call nobody answers is missed: a badge counts it until the call log is opened', async () => {
+    await bob.page.getByTestId('call-ended').waitFor({ state: 'detached' });
+    await bob.page.getByTestId('call-audio').click();
+    await alice.page.getByTestId('incoming-call').waitFor();
+    await bob.page.getByTestId('hang-up').click();
+    await alice.page.getByTestId('incoming-call').waitFor({ state: 'detached' });
+    await alice.page.getByTestId('missed-badge').filter({ hasText: '1' }).waitFor();
+  });
+
   it('the call log lists every call newest first, from the viewer\u2019s side, and opens the chat', async () => {
     await alice.page.getByTestId('toggle-call-log').click();
     const entries = alice.page.getByTestId('call-log-entry');
-    await expect.poll(() => entries.count(), { timeout: 10_000 }).toBe(3);
-    // Newest first: Bob's audio call she took, the one she declined, her own video call.
+    await expect.poll(() => entries.count(), { timeout: 10_000 }).toBe(4);
+    // Newest first: the one she missed, Bob's audio call she took, the one she declined, her own video call.
     const directions = await entries.evaluateAll((els) => els.map((e) => e.getAttribute('data-direction')));
-    expect(directions).toEqual(['incoming', 'declined', 'outgoing']);
-    await expect(entries.nth(1).textContent()).resolves.toContain('Declined');
-    await expect(entries.nth(2).textContent()).resolves.toContain(bob.username);
+    expect(directions).toEqual(['missed', 'incoming', 'declined', 'outgoing']);
+    await expect(entries.nth(0).textContent()).resolves.toContain('Missed');
+    await expect(entries.nth(2).textContent()).resolves.toContain('Declined');
+    await expect(entries.nth(3).textContent()).resolves.toContain(bob.username);
     await screenshot(alice, 'call-log.png');
     await entries.first().click();
     await messageLocator(alice, 'Call you in a minute').waitFor();
     await alice.page.getByTestId('toggle-call-log').click();
     await alice.page.getByTestId('chat-list').waitFor();
+    // Seen: no badge, also after a reload.
+    await alice.page.reload();
+    await alice.page.getByTestId('chat-list').waitFor();
+    await alice.page.waitForTimeout(500);
+    expect(await alice.page.getByTestId('missed-badge').count()).toBe(0);
   });
 });

@@ -1,32 +1,61 @@
 import { api } from '../lib/api';
 import { createStore } from '../lib/store';
 import type { CallInfo } from '../lib/types';
-import { call } from './call-state';
-import { onLogout } from './session';
+import { call, incoming } from './call-state';
+import { me, onLogout, session } from './session';
 
-/** The call log (GET /api/calls): loaded when shown, and again whenever a call of ours ends. */
+/**
+ * The call log (GET /api/calls): loaded at sign-in and whenever a call of ours ends or stops
+ * ringing, so the sidebar can show how many calls were missed since the log was last looked at
+ * (the moment is kept per user in localStorage, so it survives reloads and other tabs agree).
+ */
 export interface CallLogState {
   calls: CallInfo[];
   loaded: boolean;
   error?: string;
+  /** Missed calls newer than the last look at the log. */
+  unseenMissed: number;
 }
-export const callLog = createStore<CallLogState>({ calls: [], loaded: false });
-onLogout(() => callLog.set({ calls: [], loaded: false }));
+export const callLog = createStore<CallLogState>({ calls: [], loaded: false, unseenMissed: 0 });
+onLogout(() => callLog.set({ calls: [], loaded: false, unseenMissed: 0 }));
+
+const seenKey = () => `messenger.callsSeenAt.${me()?.id ?? ''}`;
+const countUnseen = (calls: CallInfo[]) => {
+  const seenAt = Number(localStorage.getItem(seenKey()) ?? 0);
+  return calls.filter((c) => c.missed && Date.parse(c.createdAt) > seenAt).length;
+};
 
 export async function loadCallLog(): Promise<void> {
   try {
     const { calls } = await api.callLog();
-    callLog.set({ calls, loaded: true });
+    callLog.set({ calls, loaded: true, unseenMissed: countUnseen(calls) });
   } catch (e) {
     callLog.set((s) => ({ ...s, loaded: true, error: (e as Error).message }));
   }
 }
 
+/** The log is on screen: everything in it counts as seen (by the server's clock: its newest entry). */
+export function markCallsSeen(): void {
+  const newest = callLog.get().calls[0];
+  if (newest) localStorage.setItem(seenKey(), String(Date.parse(newest.createdAt)));
+  callLog.set((s) => ({ ...s, unseenMissed: 0 }));
+}
+
+// The server writes a call's log entry as it ends; give it a moment, then reload.
+const reloadSoon = () => setTimeout(() => void loadCallLog(), 300);
+session.subscribe((s) => {
+  if (s.status === 'authed') void loadCallLog();
+});
 let lastPhase = call.get().phase;
 call.subscribe((s) => {
-  // A call just ended: the log has a new entry (the server writes it as the call ends).
-  if (s.phase === 'ended' && lastPhase !== 'ended' && callLog.get().loaded) setTimeout(() => void loadCallLog(), 300);
+  if (s.phase === 'ended' && lastPhase !== 'ended') reloadSoon();
   lastPhase = s.phase;
+});
+let wasRinging = incoming.get() !== null;
+incoming.subscribe((inc) => {
+  // An incoming call stopped ringing: answered (then it ends later), declined or missed.
+  if (wasRinging && inc === null && call.get().phase === 'idle') reloadSoon();
+  wasRinging = inc !== null;
 });
 
 /** How an entry reads from the viewer's side. */

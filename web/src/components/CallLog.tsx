@@ -1,5 +1,5 @@
 import { useEffect } from 'preact/hooks';
-import { callLog, describeCall, loadCallLog } from '../app/call-log';
+import { callLog, describeCall, loadCallLog, markCallsSeen } from '../app/call-log';
 import { chats, openChat, startDirectChat } from '../app/chats';
 import { me } from '../app/session';
 import { toastError } from '../app/toast';
@@ -21,7 +21,13 @@ function duration(c: CallInfo): string | null {
 export function CallLog() {
   const state = useStore(callLog);
   const myId = me()?.id ?? '';
-  useEffect(() => void loadCallLog(), []);
+  useEffect(() => {
+    void loadCallLog().then(markCallsSeen);
+  }, []);
+  // New entries arriving while the log is open are seen too.
+  useEffect(() => {
+    if (state.unseenMissed > 0) markCallsSeen();
+  }, [state.unseenMissed]);
 
   const open = (c: CallInfo) => {
     if (c.chatId && chats.get().byId[c.chatId]) return openChat(c.chatId);

@@ -7,6 +7,7 @@ import { useStore } from '../lib/store';
 import type { Chat } from '../lib/types';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
+import { callLog } from '../app/call-log';
 import { CallLog } from './CallLog';
 import { GroupDialog } from './GroupDialog';
 import { UserSearch } from './UserSearch';
@@ -24,6 +25,7 @@ export function Sidebar() {
   const state = useStore(chats);
   const [groupOpen, setGroupOpen] = useState(false);
   const [view, setView] = useState<'chats' | 'calls'>('chats');
+  const missed = useStore(callLog, (l) => l.unseenMissed);
   const list = sortedChats(state);
   const user = me();
 
@@ -39,6 +41,11 @@ export function Sidebar() {
           data-testid="toggle-call-log"
         >
           <Icon name="phone" />
+          {view !== 'calls' && missed > 0 && (
+            <span class="badge corner" data-testid="missed-badge" title={`${missed} missed`}>
+              {missed}
+            </span>
+          )}
         </button>
         <button class="icon" title="New group" onClick={() => setGroupOpen(true)} data-testid="new-group">
           <Icon name="groupAdd" />
