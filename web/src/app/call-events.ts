@@ -2,7 +2,8 @@ import { stopRing, startRing } from '../call/ring';
 import type { WireSignal } from '../call/peer';
 import { emitAck, onReconnect, onSocket } from '../lib/socket';
 import { call, incoming, patchCall, patchPeer } from './call-state';
-import { addPeerTile, deliverSignal, early, hangUp, knownNames, mediaReady, REASONS, removePeer, resumeCall, teardown, usernameOf } from './calls';
+import { resumeCall } from './call-resume';
+import { addPeerTile, deliverSignal, early, hangUp, knownNames, mediaReady, REASONS, removePeer, teardown, usernameOf } from './calls';
 import { me, onLogout } from './session';
 import { toast } from './toast';
 

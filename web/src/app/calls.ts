@@ -23,6 +23,16 @@ export const REASONS: Record<string, string> = {
 /** Usernames of call participants we learned from the server (snapshot, joined events). */
 export const knownNames = new Map<string, string>();
 
+/** Takes the ICE servers for the next peer connections (the server's, or asked for). */
+export async function takeIceServers(fromServer?: RTCIceServer[]) {
+  iceServers = await resolveIce(fromServer);
+}
+
+/** Drops queued signals (they were meant for connections of a page before a reload). */
+export function dropEarlySignals() {
+  early = [];
+}
+
 async function resolveIce(fromServer?: RTCIceServer[]) {
   if (fromServer?.length) return fromServer;
   return api.iceServers().then((r) => r.iceServers).catch(() => [] as RTCIceServer[]);
@@ -115,7 +125,7 @@ export function teardown(reason: string | null, error: string | null = null) {
   }, error ? 5000 : 2500);
 }
 
-async function startMedia(callType: CallType): Promise<boolean> {
+export async function startMedia(callType: CallType): Promise<boolean> {
   try {
     const local = await getLocalMedia(callType, call.get().quality);
     patchCall({ local, camOn: local.getVideoTracks().length > 0, micOn: true });
@@ -126,7 +136,7 @@ async function startMedia(callType: CallType): Promise<boolean> {
   }
 }
 
-function announceMedia(callId: string, conference: boolean) {
+export function announceMedia(callId: string, conference: boolean) {
   const local = call.get().local;
   const quiet = () => {};
   emitAck('video:stream:start', { callId, hasVideo: !!local?.getVideoTracks().length, hasAudio: true }).catch(quiet);
@@ -194,57 +204,10 @@ export async function acceptIncoming() {
   }
 }
 
-/**
- * A page reload mid-call: the tab remembers its call (sessionStorage, this tab only), and on
- * the first connect after the reload takes it back with call:rejoin — within the server's
- * reconnect grace the call is still ours. We then offer to everyone in it, as a joiner does;
- * their side replaces its dead connection to us when our new one's first signal arrives.
- */
-const RESUME_KEY = 'messenger.call';
-type Resumable = Pick<CallState, 'callId' | 'callType' | 'chatId' | 'conference' | 'title'>;
-let resumable: Resumable | null = (() => {
-  try {
-    return JSON.parse(sessionStorage.getItem(RESUME_KEY) ?? 'null') as Resumable | null;
-  } catch {
-    return null;
-  }
-})();
-call.subscribe((s) => {
-  if (s.callId && (s.phase === 'ringing' || s.phase === 'connecting' || s.phase === 'active')) {
-    const { callId, callType, chatId, conference, title } = s;
-    sessionStorage.setItem(RESUME_KEY, JSON.stringify({ callId, callType, chatId, conference, title }));
-  } else if (s.phase === 'ended' || (s.phase === 'idle' && !resumable)) sessionStorage.removeItem(RESUME_KEY);
-});
-
-export async function resumeCall() {
-  const saved = resumable;
-  resumable = null;
-  if (!saved?.callId || call.get().phase !== 'idle') return;
-  call.set({ ...idleCall(), quality: call.get().quality, phase: 'starting', ...saved });
-  if (!(await startMedia(saved.callType))) {
-    emitAck(saved.conference ? 'conference:leave' : 'call:end', { callId: saved.callId }).catch(() => {});
-    return;
-  }
-  try {
-    const snap = await emitAck<CallSnapshot>('call:rejoin', { callId: saved.callId });
-    iceServers = await resolveIce(snap.iceServers);
-    if (call.get().phase !== 'starting') return; // hung up meanwhile
-    // Whatever arrived meanwhile was meant for the connections of the page before the reload.
-    early = [];
-    for (const p of snap.call.participants) knownNames.set(p.userId, p.username);
-    patchCall({ phase: snap.call.state === 'active' ? 'connecting' : 'ringing' });
-    announceMedia(saved.callId, saved.conference);
-    applySnapshot(snap);
-  } catch {
-    // Ended meanwhile, or the grace ran out: nothing to take back.
-    teardown('Call ended');
-  }
-}
-
 const joinedIds = (info: CallInfo) => info.participants.filter((p) => p.state === 'joined').map((p) => p.userId);
 
 /** What the accept ack tells a joiner: who is in (connect to each), their media, the share. */
-function applySnapshot(snap: Partial<CallSnapshot> & { call: CallInfo }) {
+export function applySnapshot(snap: Partial<CallSnapshot> & { call: CallInfo }) {
   for (const p of snap.call.participants) knownNames.set(p.userId, p.username);
   const myId = me()?.id;
   for (const id of joinedIds(snap.call)) ensurePeer(id);
