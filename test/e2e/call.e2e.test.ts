@@ -182,4 +182,17 @@ describe('web client: 1:1 calls with real WebRTC in a real browser', () => {
     await alice.page.waitForTimeout(500);
     expect(await alice.page.getByTestId('missed-badge').count()).toBe(0);
   });
+
+  it('a callee who reloads while a call rings still sees it ringing, and can answer', async () => {
+    await bob.page.getByTestId('call-audio').click();
+    await alice.page.getByTestId('incoming-call').waitFor();
+    await alice.page.reload();
+    await alice.page.getByTestId('incoming-call').filter({ hasText: bob.username }).waitFor();
+    await alice.page.getByTestId('call-accept').click();
+    await alice.page.locator('[data-testid="call-screen"][data-phase="active"]').waitFor();
+    await bob.page.locator('[data-testid="call-screen"][data-phase="active"]').waitFor();
+    await waitForStats(alice, (st) => (one(st)?.audio.packetsReceived ?? 0) > 0);
+    await bob.page.getByTestId('hang-up').click();
+    await alice.page.getByTestId('call-ended').waitFor();
+  });
 });

@@ -1,4 +1,5 @@
 import { stopRing, startRing } from '../call/ring';
+import { api } from '../lib/api';
 import type { WireSignal } from '../call/peer';
 import { emitAck, onReconnect, onSocket } from '../lib/socket';
 import { call, incoming, patchCall, patchPeer } from './call-state';
@@ -15,9 +16,28 @@ function stopRinging() {
   incoming.set(null);
 }
 
+/** A call ringing for us right now, from the call log: the server rang before this socket existed. */
+async function restoreIncoming() {
+  const myId = me()?.id;
+  if (!myId || incoming.get() || call.get().phase !== 'idle') return;
+  const calls = await api.callLog(10).then((r) => r.calls, () => []);
+  const ringing = calls.find((c) => c.state === 'ringing' && c.participants.some((p) => p.userId === myId && p.state === 'invited'));
+  if (!ringing || incoming.get() || call.get().phase !== 'idle') return;
+  const caller = ringing.participants.find((p) => p.userId === ringing.initiatorId);
+  for (const p of ringing.participants) knownNames.set(p.userId, p.username);
+  incoming.set({
+    callId: ringing.id, kind: ringing.kind, callType: ringing.callType, chatId: ringing.chatId,
+    caller: { id: ringing.initiatorId, username: caller?.username ?? 'Someone' },
+    participantIds: ringing.participants.map((p) => p.userId),
+    iceServers: [], // asked for on answering
+  });
+  startRing('incoming');
+}
+
 onSocket((sock) => {
-  // The first connect of this page takes back a call the page had before a reload.
-  sock.once('connect', () => void resumeCall());
+  // The first connect of this page takes back a call the page had before a reload, or shows a
+  // call that started ringing for us before this page's socket existed.
+  sock.once('connect', () => void resumeCall().then(restoreIncoming));
   sock.on('call:incoming', (p) => {
     if (isMine(p.callId) || incoming.get()?.callId === p.callId) return;
     knownNames.set(p.caller.id, p.caller.username);
