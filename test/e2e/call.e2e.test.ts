@@ -77,6 +77,11 @@ describe('web client: 1:1 calls with real WebRTC in a real browser', () => {
     // The camera keeps flowing next to the screen.
     expect(one(b)!.video.framesDecoded).toBeGreaterThan(0);
 
+    // The share starts at the call's quality (set to low above); the sharer changes it, the viewer is told.
+    await bob.page.locator('[data-testid="screen-quality-label"][data-quality="low"]').waitFor();
+    await alice.page.getByTestId('screen-quality').selectOption('high');
+    await bob.page.locator('[data-testid="screen-quality-label"][data-quality="high"]').waitFor();
+
     await drawStroke(bob);
     await expect.poll(() => annotationCount(alice), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
     await drawStroke(alice);

@@ -37,6 +37,8 @@ export interface CallState {
   controlGranted: boolean;
   /** As the sharer: who has control of my screen now. */
   controllers: string[];
+  /** The shared screen's quality (set by the sharer, announced to viewers). */
+  screenQuality: Quality;
   endReason: string | null;
   error: string | null;
   startedAt: number | null;
@@ -45,7 +47,7 @@ export interface CallState {
 export const idleCall = (): CallState => ({
   phase: 'idle', callId: null, callType: 'video', chatId: null, conference: false, title: '',
   local: null, micOn: true, camOn: true, quality: 'medium', peers: {}, sharerId: null,
-  localScreen: null, annotations: [], controlRequest: null, controlGranted: false, controllers: [],
+  localScreen: null, annotations: [], controlRequest: null, controlGranted: false, controllers: [], screenQuality: 'medium',
   endReason: null, error: null, startedAt: null,
 });
 

@@ -1,6 +1,6 @@
-import { getScreen, mediaErrorText, stopStream } from '../call/media';
+import { applyScreenQuality, getScreen, mediaErrorText, stopStream } from '../call/media';
 import { emitAck, onSocket } from '../lib/socket';
-import type { Annotation, AnnotationData, AnnotationType } from '../lib/types';
+import type { Annotation, AnnotationData, AnnotationType, Quality } from '../lib/types';
 import { call, patchCall, patchPeer } from './call-state';
 import { links } from './calls';
 import { me } from './session';
@@ -26,7 +26,7 @@ export async function startShare() {
     return toastError(e);
   }
   if (call.get().callId !== s.callId) return stopStream(stream); // the call ended meanwhile
-  patchCall({ localScreen: stream, sharerId: myId, annotations: [] });
+  patchCall({ localScreen: stream, sharerId: myId, annotations: [], screenQuality: s.quality });
   for (const link of links.values()) link.addScreen(stream);
   // The browser's own "Stop sharing" button ends the track.
   stream.getVideoTracks()[0]?.addEventListener('ended', () => void stopShare());
@@ -98,6 +98,15 @@ export async function revokeControl(userId?: string) {
   }
 }
 
+/** As the sharer: the shared picture's frame rate and bitrate, announced to the viewers. */
+export async function setScreenQuality(quality: Quality) {
+  const { callId, localScreen } = call.get();
+  if (!callId || !localScreen) return;
+  patchCall({ screenQuality: quality });
+  await applyScreenQuality(localScreen.getVideoTracks()[0], [...links.values()].flatMap((l) => l.screenVideoSenders()), quality);
+  await emitAck('screen:quality:change', { callId, quality }).catch(toastError);
+}
+
 /** As a viewer with control: gives it back. */
 export async function releaseControl() {
   const { callId } = call.get();
@@ -113,8 +122,11 @@ export async function releaseControl() {
 const isMine = (callId: string) => call.get().callId === callId;
 
 onSocket((s) => {
-  s.on('screen:share:started', ({ callId, userId }) => {
-    if (isMine(callId)) patchCall({ sharerId: userId, annotations: [], controlGranted: false, controllers: [] });
+  s.on('screen:share:started', ({ callId, userId, quality }) => {
+    if (isMine(callId)) patchCall({ sharerId: userId, annotations: [], controlGranted: false, controllers: [], screenQuality: quality });
+  });
+  s.on('screen:quality:changed', ({ callId, quality }) => {
+    if (isMine(callId)) patchCall({ screenQuality: quality });
   });
   s.on('screen:share:stopped', ({ callId, userId }) => {
     if (!isMine(callId)) return;

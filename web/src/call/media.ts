@@ -66,4 +66,22 @@ export async function applyQuality(track: MediaStreamTrack | undefined, senders:
   }
 }
 
+/** A shared screen keeps its resolution (text must stay readable); quality trades frames and bits. */
+export const SCREEN_QUALITY: Record<Quality, { frameRate: number; maxBitrate: number }> = {
+  low: { frameRate: 5, maxBitrate: 300_000 },
+  medium: { frameRate: 15, maxBitrate: 1_000_000 },
+  high: { frameRate: 30, maxBitrate: 2_500_000 },
+};
+
+export async function applyScreenQuality(track: MediaStreamTrack | undefined, senders: RTCRtpSender[], q: Quality) {
+  const p = SCREEN_QUALITY[q];
+  if (track && track.readyState === 'live') await track.applyConstraints({ frameRate: { ideal: p.frameRate } }).catch(() => {});
+  for (const sender of senders) {
+    const params = sender.getParameters();
+    if (!params.encodings?.length) continue;
+    for (const enc of params.encodings) enc.maxBitrate = p.maxBitrate;
+    await sender.setParameters(params).catch(() => {});
+  }
+}
+
 export const stopStream = (s: MediaStream | null | undefined) => s?.getTracks().forEach((t) => t.stop());

@@ -100,6 +100,10 @@ export class PeerLink {
     this.screenStreamId = null;
   }
 
+  screenVideoSenders(): RTCRtpSender[] {
+    return this.screenSenders.filter((s) => s.track?.kind === 'video');
+  }
+
   videoSenders(): RTCRtpSender[] {
     return this.pc.getSenders().filter((s) => s.track?.kind === 'video' && !this.screenSenders.includes(s));
   }

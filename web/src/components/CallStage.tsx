@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { CallState, RemotePeer } from '../app/call-state';
-import { releaseControl, requestControl, revokeControl } from '../app/screen';
+import { releaseControl, requestControl, revokeControl, setScreenQuality } from '../app/screen';
+import type { Quality } from '../lib/types';
 import { hue } from '../lib/format';
 import { AnnotationLayer, type Tool } from './AnnotationLayer';
 import { Avatar } from './Avatar';
@@ -58,6 +59,23 @@ export function CallStage({ s, myId }: Props) {
                 {{ draw: 'Draw', text: 'Text', pointer: 'Point', none: 'View only' }[t]}
               </button>
             ))}
+            {sharing === myId ? (
+              <select
+                class="chip-select"
+                value={s.screenQuality}
+                onChange={(e) => void setScreenQuality(e.currentTarget.value as Quality)}
+                title="Quality of your shared screen"
+                data-testid="screen-quality"
+              >
+                <option value="low">Low (5 fps)</option>
+                <option value="medium">Medium (15 fps)</option>
+                <option value="high">High (30 fps)</option>
+              </select>
+            ) : (
+              <span class="chip-btn" data-testid="screen-quality-label" data-quality={s.screenQuality}>
+                {{ low: 'Low', medium: 'Medium', high: 'High' }[s.screenQuality]} quality
+              </span>
+            )}
             <button class="chip-btn" onClick={() => void annotate('clear', {})} data-testid="annotation-clear">
               Clear
             </button>
