@@ -68,6 +68,14 @@ describe('web client: group call from a group chat (mesh of real peer connection
     await screenshot(carol, 'group-call.png');
   });
 
+  it('one reloading mid-call is back in, with media from both others (each replaced its dead link)', async () => {
+    await bob.page.reload();
+    await bob.page.locator('[data-testid="call-screen"][data-phase="active"]').waitFor({ timeout: 15_000 });
+    // Bob's page is new: media on both of its links means Alice and Carol answered its new offers.
+    await waitForStats(bob, allFlowing(2), 45_000);
+    await expect(bob.page.getByTestId('remote-tile').count()).resolves.toBe(2);
+  });
+
   it('one leaving does not end the call for the others', async () => {
     await carol.page.getByTestId('hang-up').click();
     await alice.page.getByTestId('remote-tile').nth(1).waitFor({ state: 'detached' });
