@@ -6,8 +6,8 @@ import { toastError } from '../app/toast';
 import { shortTime } from '../lib/format';
 import { useStore } from '../lib/store';
 import type { CallInfo } from '../lib/types';
-import { Avatar } from './Avatar';
 import { Icon } from './Icon';
+import { ListItem } from './ListItem';
 
 const LABEL = { missed: 'Missed', declined: 'Declined', incoming: 'Incoming', outgoing: 'Outgoing' } as const;
 
@@ -45,23 +45,21 @@ export function CallLog() {
         const title = others.join(', ') || 'Call';
         const length = duration(c);
         return (
-          <li key={c.id}>
-            <button class="chat-item" onClick={() => open(c)} data-testid="call-log-entry" data-direction={direction} data-call-id={c.id}>
-              <Avatar name={title} group={c.kind === 'conference'} />
-              <span class="chat-item-body">
-                <span class="row">
-                  <span class={`chat-item-title ${direction === 'missed' ? 'missed' : ''}`}>{title}</span>
-                  <span class="time">{shortTime(c.createdAt)}</span>
-                </span>
-                <span class="row">
-                  <span class="chat-item-preview">
-                    <Icon name={c.callType === 'video' ? 'video' : 'phone'} size={14} /> {LABEL[direction]}
-                    {length ? ` · ${length}` : ''}
-                  </span>
-                </span>
-              </span>
-            </button>
-          </li>
+          <ListItem
+            key={c.id}
+            title={title}
+            time={shortTime(c.createdAt)}
+            titleClass={direction === 'missed' ? 'missed' : ''}
+            preview={
+              <>
+                <Icon name={c.callType === 'video' ? 'video' : 'phone'} size={14} /> {LABEL[direction]}
+                {length ? ` · ${length}` : ''}
+              </>
+            }
+            group={c.kind === 'conference'}
+            onClick={() => open(c)}
+            attrs={{ 'data-testid': 'call-log-entry', 'data-direction': direction, 'data-call-id': c.id }}
+          />
         );
       })}
     </ul>

@@ -9,6 +9,7 @@ import { Avatar } from './Avatar';
 import { Icon } from './Icon';
 import { callLog } from '../app/call-log';
 import { CallLog } from './CallLog';
+import { ListItem } from './ListItem';
 import { GroupDialog } from './GroupDialog';
 import { UserSearch } from './UserSearch';
 
@@ -64,25 +65,26 @@ export function Sidebar() {
           const online = peer ? (state.presence[peer.id]?.online ?? peer.online) : undefined;
           const typing = typingUsers(state, c.id).length > 0;
           return (
-            <li key={c.id}>
-              <button class={`chat-item ${state.activeId === c.id ? 'active' : ''}`} onClick={() => openChat(c.id)} data-testid="chat-item" data-chat-title={chatTitle(c)}>
-                <Avatar name={chatTitle(c)} online={online} group={c.type === 'group'} />
-                <span class="chat-item-body">
-                  <span class="row">
-                    <span class="chat-item-title">{chatTitle(c)}</span>
-                    <span class="time">{shortTime(c.lastMessage?.createdAt ?? c.createdAt)}</span>
+            <ListItem
+              key={c.id}
+              title={chatTitle(c)}
+              time={shortTime(c.lastMessage?.createdAt ?? c.createdAt)}
+              preview={preview(c, typing)}
+              previewClass={typing ? 'typing' : ''}
+              previewTestId="chat-preview"
+              trailing={
+                c.unreadCount > 0 && (
+                  <span class="badge" data-testid="unread-badge">
+                    {c.unreadCount}
                   </span>
-                  <span class="row">
-                    <span class={`chat-item-preview ${typing ? 'typing' : ''}`} data-testid="chat-preview">{preview(c, typing)}</span>
-                    {c.unreadCount > 0 && (
-                      <span class="badge" data-testid="unread-badge">
-                        {c.unreadCount}
-                      </span>
-                    )}
-                  </span>
-                </span>
-              </button>
-            </li>
+                )
+              }
+              group={c.type === 'group'}
+              online={online}
+              active={state.activeId === c.id}
+              onClick={() => openChat(c.id)}
+              attrs={{ 'data-testid': 'chat-item', 'data-chat-title': chatTitle(c) }}
+            />
           );
         })}
       </ul>
