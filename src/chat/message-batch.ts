@@ -27,6 +27,20 @@ function byChat(rows: PendingMessageRow[]): Array<[string, number[]]> {
 }
 
 /**
+ * A chat's rows, numbered: its counters have just moved by `indexes.length`, so they end at the
+ * last of the seqs (and change_seqs) these rows take.
+ */
+function numbered(
+  rows: PendingMessageRow[],
+  indexes: number[],
+  counters: { last_seq: number; change_seq: number },
+): Array<[number, MessageRow]> {
+  const firstSeq = Number(counters.last_seq) - indexes.length + 1;
+  const firstChange = Number(counters.change_seq) - indexes.length + 1;
+  return indexes.map((rowIndex, n) => [rowIndex, { ...rows[rowIndex]!, seq: firstSeq + n, change_seq: firstChange + n }]);
+}
+
+/**
  * PostgreSQL: three statements per batch, whatever the number of chats in it — the chats' rows
  * locked in id order (so two nodes' batches never deadlock), every counter moved by one
  * UPDATE … FROM unnest(…), and one multi-row insert. (One UPDATE per chat cost a round trip
@@ -49,12 +63,7 @@ export function postgresMessageBatch(db: Kysely<DB>): StoreMessageBatch {
       for (const [chatId, indexes] of groups) {
         const counter = byId.get(chatId);
         if (!counter) throw chatGone();
-        const k = indexes.length;
-        const firstSeq = Number(counter.last_seq) - k + 1;
-        const firstChange = Number(counter.change_seq) - k + 1;
-        indexes.forEach((rowIndex, n) => {
-          stored[rowIndex] = { ...rows[rowIndex]!, seq: firstSeq + n, change_seq: firstChange + n };
-        });
+        for (const [rowIndex, row] of numbered(rows, indexes, counter)) stored[rowIndex] = row;
       }
       await tx.insertInto('messages').values(stored).execute();
       return stored;
@@ -84,16 +93,12 @@ export function sqliteMessageBatch(sqlite: SqliteDatabase.Database, db: Kysely<D
     return sqlite.transaction((rows: PendingMessageRow[]): MessageRow[] => {
       const stored: MessageRow[] = new Array(rows.length);
       for (const [chatId, indexes] of byChat(rows)) {
-        const k = indexes.length;
-        const counters = bump.get(k, k, chatId);
+        const counters = bump.get(indexes.length, indexes.length, chatId);
         if (!counters) throw chatGone();
-        const firstSeq = counters.last_seq - k + 1;
-        const firstChange = counters.change_seq - k + 1;
-        indexes.forEach((rowIndex, n) => {
-          const row: MessageRow = { ...rows[rowIndex]!, seq: firstSeq + n, change_seq: firstChange + n };
+        for (const [rowIndex, row] of numbered(rows, indexes, counters)) {
           insert.run(row);
           stored[rowIndex] = row;
-        });
+        }
       }
       return stored;
     });

@@ -43,10 +43,12 @@ const timer = setInterval(() => {
   } catch (err) { report(err); }
 }, workerData.intervalMs);
 parentPort.on('message', (m) => {
-  if (m === 'restart') {
-    try { db.pragma('wal_checkpoint(RESTART)'); } catch (err) { report(err); }
-    asked = false;
-    parentPort.postMessage({ restarted: true });
+  if (m === 'restart' || m === 'skip') {
+    if (m === 'restart') {
+      try { db.pragma('wal_checkpoint(RESTART)'); } catch (err) { report(err); }
+      parentPort.postMessage({ restarted: true });
+    }
+    asked = false; // PASSIVE checkpoints go on either way; a skipped RESTART is asked for again
     return;
   }
   clearInterval(timer); db.close(); parentPort.close();
@@ -62,10 +64,12 @@ export interface CheckpointerOptions {
   restartFrames?: number;
   /** Runs `fn` while no write of this process can start (and none is under way). */
   holdWrites: (fn: () => Promise<void>) => Promise<void>;
+  /** The thread died: the writing connection must checkpoint by itself again. */
+  onFailed: () => void;
 }
 
 export function startCheckpointer(file: string, logger: Pick<Logger, 'warn'>, options: CheckpointerOptions): Checkpointer {
-  const { intervalMs = 250, restartFrames = 16_384, holdWrites } = options;
+  const { intervalMs = 250, restartFrames = 16_384, holdWrites, onFailed } = options;
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, intervalMs, restartFrames } });
   // It must never keep the process alive on its own.
@@ -92,10 +96,16 @@ export function startCheckpointer(file: string, logger: Pick<Logger, 'warn'>, op
             };
             worker.postMessage('restart');
           }),
-      ).catch((err: unknown) => logger.warn({ err }, 'WAL restart skipped'));
+      ).catch((err: unknown) => {
+        logger.warn({ err }, 'WAL restart skipped');
+        if (!stopped) worker.postMessage('skip');
+      });
     }
   });
-  worker.on('error', (err) => logger.warn({ err }, 'WAL checkpointer stopped; SQLite checkpoints on its own'));
+  worker.on('error', (err) => {
+    logger.warn({ err }, 'WAL checkpointer stopped; SQLite checkpoints on its own');
+    onFailed();
+  });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {

@@ -74,10 +74,16 @@ function openSqlite(databaseUrl: string | undefined, dataDir: string, busyTimeou
   // Checkpoints (copying the WAL back into the file, with fsyncs) run on a worker thread
   // (checkpointer.ts), so they never stall the event loop; when it must rewind the WAL, it holds
   // this process's writes through kysely's lock on the one connection (the hand-written message
-  // batch takes the same lock). The connection's own auto-checkpoint stays as a backstop should
-  // that thread fail (WAL past 400 MB); the file is cut back to 64 MB after a checkpoint.
+  // batch takes the same lock). The connection's own auto-checkpoint stays as a backstop (WAL past
+  // 400 MB), back at SQLite's default should the thread die; the file is cut back to 64 MB after
+  // a checkpoint.
   const checkpointer =
-    file === ':memory:' ? undefined : startCheckpointer(file, logger, { holdWrites: (fn) => db.connection().execute(fn) });
+    file === ':memory:'
+      ? undefined
+      : startCheckpointer(file, logger, {
+          holdWrites: (fn) => db.connection().execute(fn),
+          onFailed: () => sqlite.open && sqlite.pragma('wal_autocheckpoint = 1000'),
+        });
   sqlite.pragma(`wal_autocheckpoint = ${checkpointer ? 100_000 : 1000}`);
   sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   // 32 MB of page cache (default 2 MB): the index pages writes land on stay in memory.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
-import { messageLocator, openChatByTitle, openDirectChat, register, login, screenshot, send, type UserPage, startTwoPeople, type TwoPeople, uniqueUsername } from './support/browser.js';
+import { editMessage, messageLocator, openChatByTitle, openDirectChat, register, login, screenshot, send, type UserPage, startTwoPeople, type TwoPeople, uniqueUsername } from './support/browser.js';
 
 
 describe('web client: chat in a real browser', () => {
@@ -54,14 +54,7 @@ describe('web client: chat in a real browser', () => {
   it('edits and deletes a message for everyone', async () => {
     await send(alice, 'Tpyo here');
     await messageLocator(bob, 'Tpyo here').waitFor();
-    await messageLocator(alice, 'Tpyo here').getByTestId('message-actions').click();
-    await alice.page.getByTestId('action-edit').click();
-    // The composer takes the message's text after it renders the editing bar: wait for both, or
-    // the fill below can land first and be overwritten (then nothing is edited).
-    await alice.page.getByTestId('editing-bar').waitFor();
-    await expect.poll(() => alice.page.getByTestId('composer-input').inputValue()).toBe('Tpyo here');
-    await alice.page.getByTestId('composer-input').fill('Typo fixed');
-    await alice.page.getByTestId('composer-input').press('Enter');
+    await editMessage(alice, 'Tpyo here', 'Typo fixed');
     await messageLocator(bob, 'Typo fixed').getByTestId('edited-mark').waitFor();
 
     await send(alice, 'Oops, wrong chat');

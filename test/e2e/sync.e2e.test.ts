@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../support/client.js';
 import type { TestServer } from '../support/server.js';
-import { messageLocator, openChatByTitle, openDirectChat, register, send, type UserPage, startTwoPeople, type TwoPeople } from './support/browser.js';
+import { editMessage, messageLocator, openChatByTitle, openDirectChat, register, send, type UserPage, startTwoPeople, type TwoPeople } from './support/browser.js';
 
 const tokenOf = (u: UserPage) => u.page.evaluate(() => localStorage.getItem('messenger.token') ?? '');
 const openChatId = (u: UserPage) => u.page.getByTestId('chat-view').getAttribute('data-chat-id');
@@ -59,10 +59,7 @@ describe('web client: history paging and recovery after a lost connection', () =
     await send(alice, 'sent while you were away');
     await messageLocator(alice, 'sent while you were away').locator('[data-testid="read-mark"]').waitFor();
     // Edit one Bob already has, so the catch-up must refresh it too.
-    await messageLocator(alice, 'history 90').getByTestId('message-actions').click();
-    await alice.page.getByTestId('action-edit').click();
-    await alice.page.getByTestId('composer-input').fill('history 90 (edited)');
-    await alice.page.getByTestId('composer-input').press('Enter');
+    await editMessage(alice, 'history 90', 'history 90 (edited)');
     await messageLocator(alice, 'history 90 (edited)').waitFor();
     await bob.page.waitForTimeout(500);
     await expect(messageLocator(bob, 'sent while you were away').count()).resolves.toBe(0);

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { startServer, type TestServer } from '../../support/server.js';
 
 /** Debian's chromium package; never a downloaded browser. */
@@ -87,6 +88,18 @@ export async function openChatByTitle(u: UserPage, title: string) {
 
 export async function send(u: UserPage, text: string) {
   await u.page.getByTestId('composer-input').fill(text);
+  await u.page.getByTestId('composer-input').press('Enter');
+}
+
+/** Edits one of the user's messages through its ⋯ menu and the composer. */
+export async function editMessage(u: UserPage, oldText: string, newText: string) {
+  await messageLocator(u, oldText).getByTestId('message-actions').click();
+  await u.page.getByTestId('action-edit').click();
+  // The composer takes the message's text after it renders the editing bar: wait for both, or
+  // the fill below can land first and be overwritten (then nothing is edited).
+  await u.page.getByTestId('editing-bar').waitFor();
+  await expect.poll(() => u.page.getByTestId('composer-input').inputValue()).toBe(oldText);
+  await u.page.getByTestId('composer-input').fill(newText);
   await u.page.getByTestId('composer-input').press('Enter');
 }
 

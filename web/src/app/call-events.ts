@@ -1,8 +1,8 @@
 import { stopRing, startRing } from '../call/ring';
-import { api } from '../lib/api';
 import type { WireSignal } from '../call/peer';
 import { emitAck, onReconnect, onSocket } from '../lib/socket';
 import { call, incoming, patchCall, patchPeer } from './call-state';
+import { callLog, loadCallLog } from './call-log';
 import { resumeCall } from './call-resume';
 import { addPeerTile, deliverSignal, early, hangUp, knownNames, mediaReady, REASONS, removePeer, teardown, usernameOf } from './calls';
 import { me, onLogout } from './session';
@@ -18,11 +18,12 @@ function stopRinging() {
 
 /** A call ringing for us right now, from the call log: the server rang before this socket existed. */
 async function restoreIncoming() {
+  // This load is also the one that counts missed calls for the sidebar's badge.
+  await loadCallLog();
   const myId = me()?.id;
   if (!myId || incoming.get() || call.get().phase !== 'idle') return;
-  const calls = await api.callLog(10).then((r) => r.calls, () => []);
-  const ringing = calls.find((c) => c.state === 'ringing' && c.participants.some((p) => p.userId === myId && p.state === 'invited'));
-  if (!ringing || incoming.get() || call.get().phase !== 'idle') return;
+  const ringing = callLog.get().calls.find((c) => c.state === 'ringing' && c.participants.some((p) => p.userId === myId && p.state === 'invited'));
+  if (!ringing) return;
   const caller = ringing.participants.find((p) => p.userId === ringing.initiatorId);
   for (const p of ringing.participants) knownNames.set(p.userId, p.username);
   incoming.set({

@@ -2,11 +2,11 @@ import { api } from '../lib/api';
 import { createStore } from '../lib/store';
 import type { CallInfo } from '../lib/types';
 import { call, incoming } from './call-state';
-import { me, onLogout, session } from './session';
+import { me, onLogout } from './session';
 
 /**
- * The call log (GET /api/calls): loaded at sign-in and whenever a call of ours ends or stops
- * ringing, so the sidebar can show how many calls were missed since the log was last looked at
+ * The call log (GET /api/calls): loaded on the page's first connect (call-events.ts, which also
+ * looks in it for a call ringing for us) and whenever a call of ours ends or stops ringing, so the sidebar can show how many calls were missed since the log was last looked at
  * (the moment is kept per user in localStorage, so it survives reloads and other tabs agree).
  */
 export interface CallLogState {
@@ -25,13 +25,17 @@ const countUnseen = (calls: CallInfo[]) => {
   return calls.filter((c) => c.missed && Date.parse(c.createdAt) > seenAt).length;
 };
 
-export async function loadCallLog(): Promise<void> {
-  try {
-    const { calls } = await api.callLog();
-    callLog.set({ calls, loaded: true, unseenMissed: countUnseen(calls) });
-  } catch (e) {
-    callLog.set((s) => ({ ...s, loaded: true, error: (e as Error).message }));
-  }
+let inFlight: Promise<void> | null = null;
+/** Loads the log; callers that ask while a load is under way share it (one request). */
+export function loadCallLog(): Promise<void> {
+  inFlight ??= api
+    .callLog()
+    .then(
+      ({ calls }) => callLog.set({ calls, loaded: true, unseenMissed: countUnseen(calls) }),
+      (e: unknown) => callLog.set((s) => ({ ...s, loaded: true, error: (e as Error).message })),
+    )
+    .finally(() => (inFlight = null));
+  return inFlight;
 }
 
 /** The log is on screen: everything in it counts as seen (by the server's clock: its newest entry). */
@@ -43,9 +47,6 @@ export function markCallsSeen(): void {
 
 // The server writes a call's log entry as it ends; give it a moment, then reload.
 const reloadSoon = () => setTimeout(() => void loadCallLog(), 300);
-session.subscribe((s) => {
-  if (s.status === 'authed') void loadCallLog();
-});
 let lastPhase = call.get().phase;
 call.subscribe((s) => {
   if (s.phase === 'ended' && lastPhase !== 'ended') reloadSoon();

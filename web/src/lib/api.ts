@@ -56,7 +56,7 @@ export const api = {
   chats: () => request<{ chats: Chat[] }>('GET', '/api/chats'),
   chat: (chatId: string) => request<{ chat: Chat }>('GET', `/api/chats/${encodeURIComponent(chatId)}`),
   /** The caller's call log, newest first (missed calls marked). */
-  callLog: (limit = 50) => request<{ calls: CallInfo[] }>('GET', `/api/calls?limit=${limit}`),
+  callLog: () => request<{ calls: CallInfo[] }>('GET', '/api/calls?limit=50'),
   createDirect: (userId: string) => request<{ chat: Chat }>('POST', '/api/chats', { type: 'direct', memberIds: [userId] }),
   createGroup: (title: string, memberIds: string[]) =>
     request<{ chat: Chat }>('POST', '/api/chats', { type: 'group', title, memberIds }),
