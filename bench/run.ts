@@ -22,6 +22,8 @@
  *   --idle-conns=20000 --no-idle --procs=2 --idle-procs=4
  *   --content-bytes=80 --pin (server on CPU 0, generator on CPU 1) --no-build
  *   --cpu-prof (server main+sweep run under --cpu-prof; profile in bench/results/prof/)
+ *   --heap-snapshots (idle phase: a V8 heap snapshot before and after connecting, in
+ *                     bench/results/heap/; `node bench/heap-diff.mjs before after N` compares them)
  *   --server-env=K=V,K=V  extra env for the project server (e.g. a rate-limit override)
  */
 import { fork, spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -78,6 +80,7 @@ const O = {
   pin: opt('pin') === 'true',
   build: opt('no-build') !== 'true',
   cpuProf: opt('cpu-prof') === 'true',
+  heapSnapshots: opt('heap-snapshots') === 'true',
   regConcurrency: num('reg-concurrency', 8),
   databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
   redisUrl: process.env.BENCH_REDIS_URL || undefined,
@@ -205,6 +208,10 @@ async function startTarget(
       if (O.redisUrl) env.REDIS_URL = O.redisUrl;
       if (nodes > 1) env.NODE_ID = `bench${i}`;
     }
+    if (opts.probe && O.heapSnapshots) {
+      mkdirSync(join(resultsDir, 'heap'), { recursive: true });
+      env.BENCH_PROBE_SNAPSHOT_DIR = join(resultsDir, 'heap');
+    }
     const logFile = join(logDir, `${target}-${phase}-${i}.log`);
     const fd = openSync(logFile, 'w');
     const p = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', fd, fd] });
@@ -237,7 +244,7 @@ function pathToUrl(p: string) {
 }
 
 /** Full GC in the target and its memoryUsage(), through bench/probe.mjs (SIGUSR2 → file). */
-async function probeMemory(r: Running, i = 0): Promise<NodeJS.MemoryUsage & { gcMs: number }> {
+async function probeMemory(r: Running, i = 0): Promise<NodeJS.MemoryUsage & { gcMs: number; snapshot?: string }> {
   const f = r.probeFiles[i]!;
   let prevSeq = 0;
   try {
@@ -719,6 +726,7 @@ async function idlePhase(target: 'baseline' | 'server', pop: Population | undefi
       gcMs: Math.round(m1.gcMs),
       ...(note ? { note } : {}),
     };
+    for (const m of [m0, m1]) if (m.snapshot) log(`${target} idle: heap snapshot ${m.snapshot}`);
     log(`${target} idle: ${c.ok} conns, heap ${out.heapPerConnKB} KB/conn, RSS ${out.rssPerConnKB} KB/conn (heap ${out.heapBeforeMB}→${out.heapAfterMB} MB, RSS ${out.rssBeforeMB}→${out.rssAfterMB} MB)`);
     await gen.all({ cmd: 'disconnect' }, 120_000);
     return out;
