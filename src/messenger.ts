@@ -26,6 +26,7 @@ import { setSocketManager } from './sockets/registry.js';
 import { lazyFeatures } from './sockets/features.js';
 import { SocketManager } from './sockets/socket-manager.js';
 import { slimHandshake } from './sockets/slim-handshake.js';
+import { compactConnection, dropIdleUpgradeStubs } from './sockets/slim-connection.js';
 import { coalesceWebSocketWrites } from './sockets/write-coalescing.js';
 import { rooms, type AppServer } from './sockets/types.js';
 import type { SharedState } from './state/shared-state.js';
@@ -67,6 +68,8 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
   });
   // One writev per socket per tick instead of one per frame (src/sockets/write-coalescing.ts).
   coalesceWebSocketWrites(httpServer);
+  // engine.io's per-upgrade response stub has no audience without engine middlewares: release it.
+  dropIdleUpgradeStubs(httpServer, io.engine);
   // Cluster mode (REDIS_URL): rooms and broadcasts span every node (docs/cluster.md).
   const clusterAdapter = createClusterAdapter(config, logger);
   if (clusterAdapter) io.adapter(clusterAdapter.factory);
@@ -132,6 +135,8 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
     slimHandshake(socket);
     attachFeatures(socket);
     registerPresence(socket, services);
+    // Last: the listener tables are final now (src/sockets/slim-connection.ts).
+    compactConnection(socket);
   });
   // A draining cluster node leaves its sockets' presence to its peers (NodeLiveness), so users
   // who reconnect elsewhere within the grace never appear offline.

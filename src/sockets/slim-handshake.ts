@@ -3,15 +3,19 @@ import type { AppSocket } from './types.js';
 
 /** Headers a handler may still want after connect; the rest were only for the handshake. */
 const KEPT_HEADERS = ['user-agent', 'origin', 'x-forwarded-for'] as const;
+/** Query parameters engine.io adds for itself (protocol, transport, cache-buster, session). */
+const ENGINE_QUERY = new Set(['EIO', 'transport', 't', 'sid', 'b64', 'j']);
+const NO_QUERY: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /**
  * Once a socket is connected (every middleware has run), releases what only the handshake
  * needed — Socket.io's own memory advice ("discard the initial HTTP request"), here per socket:
  *  - `socket.request`, the upgrade request with its raw headers and response stub;
  *  - every header but user-agent, origin and x-forwarded-for from `socket.handshake.headers`;
+ *  - engine.io's own query parameters from `socket.handshake.query` (an app's are kept);
  *  - the token from `socket.handshake.auth`: a bearer secret should not stay in memory for the
  *    life of the connection (auth has read it; expiry is kept in socket.data).
- * About 1 KB per idle connection (docs/performance.md); documented in docs/architecture.md for
+ * About 1 KB per idle connection with the stub release (docs/performance.md); documented in docs/architecture.md for
  * apps that embed the messenger.
  */
 export function slimHandshake(socket: AppSocket): void {
@@ -22,13 +26,16 @@ export function slimHandshake(socket: AppSocket): void {
     if (value !== undefined) headers[name] = value;
   }
   handshake.headers = headers as IncomingHttpHeaders;
+  const query = handshake.query as Record<string, string | string[] | undefined>;
+  const appQuery = Object.keys(query).filter((name) => !ENGINE_QUERY.has(name));
+  handshake.query = appQuery.length === 0 ? NO_QUERY : Object.fromEntries(appQuery.map((name) => [name, query[name]]));
   const auth = handshake.auth as Record<string, unknown> | undefined;
   if (auth && 'token' in auth) {
     const { token: _token, ...rest } = auth;
     handshake.auth = rest;
   }
-  // engine.io itself keeps the upgrade request referenced until the connection closes (its
-  // response stub listens for 'close'); emptying its header fields frees most of what it holds.
+  // The request is garbage now (src/sockets/slim-connection.ts drops engine.io's response stub),
+  // unless an engine middleware keeps that stub: then emptying its headers frees most of it.
   const conn = socket.conn as unknown as { request: IncomingMessage | null };
   const request = conn.request;
   if (request) {

@@ -35,6 +35,11 @@ export class SocketManager {
   private readonly startedAt = Date.now();
   private eventsHandled = 0;
   private errors = 0;
+  /**
+   * One listener shared by every socket (the socket is `this`), not a closure per socket: it
+   * is held for the life of each idle connection.
+   */
+  private readonly disconnectListener: (this: AppSocket, reason: string) => void;
 
   constructor(
     readonly io: AppServer,
@@ -46,6 +51,22 @@ export class SocketManager {
       if (outcome.code !== null) this.errors++;
     });
     io.on('connection', (socket) => this.onConnection(socket));
+    const manager = this;
+    this.disconnectListener = function (this: AppSocket, reason: string) {
+      manager.socketGone(this, reason);
+    };
+  }
+
+  private socketGone(socket: AppSocket, reason: string): void {
+    const { userId } = socket.data;
+    const set = this.localSockets.get(userId);
+    set?.delete(socket.id);
+    if (set?.size === 0) this.localSockets.delete(userId);
+    for (const handler of this.disconnectHandlers) {
+      void Promise.resolve()
+        .then(() => handler(socket, reason))
+        .catch((err: unknown) => this.services.logger.error({ err, userId, socketId: socket.id }, 'disconnect handler failed'));
+    }
   }
 
   /** Adds per-socket handler registration; called for every new socket, in order. */
@@ -61,16 +82,10 @@ export class SocketManager {
     let set = this.localSockets.get(userId);
     if (!set) this.localSockets.set(userId, (set = new Set()));
     set.add(socket.id);
+    // Before the connection handlers: the last of them compacts the socket's listener table
+    // (src/sockets/slim-connection.ts), and a listener added after that costs a hidden class.
+    socket.on('disconnect', this.disconnectListener);
     for (const handler of this.connectionHandlers) handler(socket);
-    socket.on('disconnect', (reason) => {
-      set.delete(socket.id);
-      if (set.size === 0) this.localSockets.delete(userId);
-      for (const handler of this.disconnectHandlers) {
-        void Promise.resolve()
-          .then(() => handler(socket, reason))
-          .catch((err: unknown) => this.services.logger.error({ err, userId, socketId: socket.id }, 'disconnect handler failed'));
-      }
-    });
   }
 
   onDisconnect(handler: DisconnectHandler): void {
