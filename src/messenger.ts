@@ -26,7 +26,9 @@ import { setSocketManager } from './sockets/registry.js';
 import { lazyFeatures } from './sockets/features.js';
 import { SocketManager } from './sockets/socket-manager.js';
 import { slimHandshake } from './sockets/slim-handshake.js';
-import { compactConnection, dropIdleUpgradeStubs } from './sockets/slim-connection.js';
+import { compactConnection } from './sockets/slim-connection.js';
+import { dropIdleUpgradeStubs } from './sockets/upgrade-stub.js';
+import { RoomNames } from './sockets/room-names.js';
 import { coalesceWebSocketWrites } from './sockets/write-coalescing.js';
 import { rooms, type AppServer } from './sockets/types.js';
 import type { SharedState } from './state/shared-state.js';
@@ -73,6 +75,8 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
   // Cluster mode (REDIS_URL): rooms and broadcasts span every node (docs/cluster.md).
   const clusterAdapter = createClusterAdapter(config, logger);
   if (clusterAdapter) io.adapter(clusterAdapter.factory);
+  // After the adapter is chosen: it mirrors that adapter's rooms.
+  const roomNames = new RoomNames(io.of('/').adapter);
   const manager = new SocketManager(io, httpServer, services);
   // Prometheus /metrics and the abuse limits (rate limits, login throttle, per-IP cap).
   const metrics = createMetrics({ services, io, localUserCount: () => manager.getLocalUserIds().length });
@@ -114,7 +118,8 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
   io.use(async (socket, next) => {
     try {
       const chatIds = await services.chat.chatIdsOfUser(socket.data.userId);
-      socket.join([rooms.user(socket.data.userId), ...chatIds.map(rooms.chat)]);
+      const names = [rooms.user(socket.data.userId), ...chatIds.map(rooms.chat)];
+      socket.join(names.map((name) => roomNames.canonical(name)));
       next();
     } catch (err) {
       logger.error({ err }, 'could not load chats at connect');

@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { Server } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connect, emitAck, registerUser, type TestSocket } from './support/client.js';
 import { createDirect } from './support/fixtures.js';
 import { startServer, type TestServer } from './support/server.js';
+import { RoomNames } from '../src/sockets/room-names.js';
 
 // What an idle connection keeps (src/sockets/slim-connection.ts): the upgrade request is
 // released once connected, and the connection's listener tables are fast-mode objects. Both are
@@ -96,6 +98,20 @@ describe('idle connection footprint', () => {
     });
     b.close();
     const s = serverSocketOf(server, alice.user.id);
+    // The library fields the compaction reads are still where it looks (else its steps are no-ops).
+    const internals = s as unknown as {
+      fns: unknown;
+      client: { decoder: { _callbacks: { $decoded: unknown } } };
+      conn: { transport: { socket: { _socket: object; _receiver: { _buffers: unknown }; listeners(e: string): Array<{ name: string }> } } };
+    };
+    expect(Array.isArray(internals.fns)).toBe(true);
+    expect(Array.isArray(internals.client.decoder._callbacks.$decoded)).toBe(true);
+    const ws = internals.conn.transport.socket;
+    expect(Array.isArray(ws._receiver._buffers)).toBe(true);
+    expect(ws._socket).toBeDefined();
+    // engine.io's upgrade guard is gone; the transport's own 'error' listener remains
+    expect(ws.listeners('error').map((l) => l.name)).not.toContain('onUpgradeError');
+    expect(ws.listeners('error').length).toBe(1);
     // engine.io's heartbeat runs through these tables: a ping answered keeps the socket.
     const ponged = new Promise((r) => s.conn.once('heartbeat', r));
     (s.conn as unknown as { sendPacket(type: string): void }).sendPacket('ping');
@@ -142,5 +158,24 @@ describe('idle connection footprint', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('room names', () => {
+  test('mirror the adapter: user and chat rooms with a local member, gone with their last member', () => {
+    const io = new Server();
+    const adapter = io.of('/').adapter;
+    const names = new RoomNames(adapter);
+    adapter.addAll('s1', new Set(['s1', 'user:a', 'chat:1']));
+    adapter.addAll('s2', new Set(['s2', 'user:b', `chat:${1}`]));
+    expect(names.size).toBe(3); // user:a, user:b, chat:1; a socket's own room is not kept
+    expect(names.canonical('chat:1')).toBe('chat:1');
+    expect(names.canonical('chat:2')).toBe('chat:2'); // not here: the name as given
+    adapter.delAll('s1');
+    expect(names.size).toBe(2);
+    adapter.del('s2', 'chat:1');
+    adapter.delAll('s2');
+    expect(names.size).toBe(0);
+    io.close();
   });
 });

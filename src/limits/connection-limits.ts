@@ -28,9 +28,25 @@ type Conn = AppSocket['conn'];
  */
 export class ConnectionLimits {
   private readonly perIp = new Map<string, number>();
-  private readonly counted = new WeakSet<Conn>();
+  /** The address each counted connection was counted under. */
+  private readonly counted = new WeakMap<Conn, string>();
+  /**
+   * One 'close' listener shared by every connection (the connection is `this`), rather than a
+   * closure and a once() wrapper per connection: it is held for the life of each idle one.
+   */
+  private readonly release: (this: Conn) => void;
 
-  constructor(private readonly maxPerIp: number) {}
+  constructor(private readonly maxPerIp: number) {
+    const limits = this;
+    this.release = function (this: Conn) {
+      const ip = limits.counted.get(this);
+      if (ip === undefined) return;
+      limits.counted.delete(this);
+      const left = limits.count(ip) - 1;
+      if (left > 0) limits.perIp.set(ip, left);
+      else limits.perIp.delete(ip);
+    };
+  }
 
   count(ip: string): number {
     return this.perIp.get(ip) ?? 0;
@@ -44,12 +60,8 @@ export class ConnectionLimits {
       const n = this.count(ip);
       if (n >= this.maxPerIp) return next(new Error('Too many connections'));
       this.perIp.set(ip, n + 1);
-      this.counted.add(conn);
-      conn.once('close', () => {
-        const left = this.count(ip) - 1;
-        if (left > 0) this.perIp.set(ip, left);
-        else this.perIp.delete(ip);
-      });
+      this.counted.set(conn, ip);
+      conn.on('close', this.release);
       next();
     };
   }

@@ -31,21 +31,30 @@ export function lazyFeatures(
     }
   });
 
-  return (socket) => {
-    let attached = 0;
-    let ctx: HandlerContext | undefined;
-    socket.use((packet, next) => {
-      const index = featureOf.get(packet[0] as string);
-      if (index !== undefined && (attached & (1 << index)) === 0) {
-        attached |= 1 << index;
-        ctx ??= {
-          socket,
-          log: deps.logger.child({ userId: socket.data.userId, socketId: socket.id }),
+  // What a socket has attached so far; an idle socket has no entry at all.
+  const attachedTo = new WeakMap<AppSocket, { attached: number; ctx: HandlerContext }>();
+  // One function for every socket, bound to it: cheaper to hold per idle socket than a closure.
+  function attachOnFirstEvent(this: AppSocket, packet: unknown[], next: (err?: Error) => void): void {
+    const index = featureOf.get(packet[0] as string);
+    if (index !== undefined) {
+      let state = attachedTo.get(this);
+      if (!state) {
+        const ctx: HandlerContext = {
+          socket: this,
+          log: deps.logger.child({ userId: this.data.userId, socketId: this.id }),
           hooks: deps.hooks,
         };
-        features[index]!.attach(ctx);
+        attachedTo.set(this, (state = { attached: 0, ctx }));
       }
-      next();
-    });
+      if ((state.attached & (1 << index)) === 0) {
+        state.attached |= 1 << index;
+        features[index]!.attach(state.ctx);
+      }
+    }
+    next();
+  }
+
+  return (socket) => {
+    socket.use(attachOnFirstEvent.bind(socket));
   };
 }

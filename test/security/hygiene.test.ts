@@ -147,6 +147,7 @@ describe('handshake after connect', () => {
     expect(Object.keys(handshake.headers).every((h) => ['user-agent', 'origin', 'x-forwarded-for'].includes(h))).toBe(true);
     expect(serverSide!.request).toBeNull();
     expect(handshake.query).toEqual({}); // engine.io's EIO and transport were only for the handshake
+    expect(handshake.url).toBe('/socket.io/');
     // What the handshake was for still holds: the socket sends, and the IP is still known.
     expect(handshake.address).toMatch(/127\.0\.0\.1/);
     expect((await emitAck(s, 'message:send', { chatId, content: 'after slimming' })).ok).toBe(true);
