@@ -4,6 +4,7 @@ import type { ServerEventName, ServerEventPayload } from '../shared/events.js';
 import { rooms, type AppServer, type AppSocket } from './types.js';
 
 type Emit = (event: string, payload: unknown) => boolean;
+const USER_ROOM = rooms.user('');
 
 export interface SocketStats {
   totalConnections: number;
@@ -29,7 +30,6 @@ export type DisconnectHandler = (socket: AppSocket, reason: string) => Promise<v
  * (`onConnection`) and clean-ups (`onDisconnect`); they never reach into each other.
  */
 export class SocketManager {
-  private readonly localSockets = new Map<string, Set<string>>();
   private readonly connectionHandlers: ConnectionHandler[] = [];
   private readonly disconnectHandlers: DisconnectHandler[] = [];
   private readonly startedAt = Date.now();
@@ -59,9 +59,6 @@ export class SocketManager {
 
   private socketGone(socket: AppSocket, reason: string): void {
     const { userId } = socket.data;
-    const set = this.localSockets.get(userId);
-    set?.delete(socket.id);
-    if (set?.size === 0) this.localSockets.delete(userId);
     for (const handler of this.disconnectHandlers) {
       void Promise.resolve()
         .then(() => handler(socket, reason))
@@ -78,10 +75,6 @@ export class SocketManager {
       return;
     }
     const socket = arg;
-    const { userId } = socket.data;
-    let set = this.localSockets.get(userId);
-    if (!set) this.localSockets.set(userId, (set = new Set()));
-    set.add(socket.id);
     // Before the connection handlers: the last of them compacts the socket's listener table
     // (src/sockets/slim-connection.ts), and a listener added after that costs a hidden class.
     socket.on('disconnect', this.disconnectListener);
@@ -132,14 +125,22 @@ export class SocketManager {
     return this.services.presence.onlineUserIds();
   }
 
-  /** Users with at least one socket on this node. */
+  /**
+   * Users with at least one socket on this node. Every socket is in its user's room from the
+   * handshake until it disconnects, so the adapter's local rooms are the one record of who is
+   * connected here (no second map per user to keep in step, or to pay for per idle user).
+   */
   getLocalUserIds(): string[] {
-    return [...this.localSockets.keys()];
+    const users: string[] = [];
+    for (const room of this.io.of('/').adapter.rooms.keys()) {
+      if (room.startsWith(USER_ROOM)) users.push(room.slice(USER_ROOM.length));
+    }
+    return users;
   }
 
   /** Sockets of a user on this node. */
   localSocketCount(userId: string): number {
-    return this.localSockets.get(userId)?.size ?? 0;
+    return this.io.of('/').adapter.rooms.get(rooms.user(userId))?.size ?? 0;
   }
 
   async getSocketStats(): Promise<SocketStats> {
@@ -147,7 +148,7 @@ export class SocketManager {
     return {
       totalConnections: this.io.engine.clientsCount,
       onlineUsers: online.length,
-      localUsers: this.localSockets.size,
+      localUsers: this.getLocalUserIds().length,
       nodeId: this.services.config.nodeId,
       rooms: this.io.of('/').adapter.rooms.size,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),

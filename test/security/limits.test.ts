@@ -139,6 +139,14 @@ describe('per-user and per-socket event rate limits', () => {
   });
 });
 
+const until = async (check: () => boolean, ms = 5000) => {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(10);
+  }
+};
+
 describe('connection caps', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -154,8 +162,18 @@ describe('connection caps', () => {
     const s1 = await connectWith(server.url, u.token, ip);
     const s2 = await connectWith(server.url, u.token, ip);
     await expect(connectWith(server.url, u.token, ip)).rejects.toThrow(/Too many connections/);
+    // The manager's view of this node's users is the adapter's user rooms: it follows connects and closes.
+    const manager = server.app.manager;
+    expect(manager.localSocketCount(u.user.id)).toBe(2);
+    expect(manager.getLocalUserIds()).toContain(u.user.id);
     s1.close();
+    await until(() => manager.localSocketCount(u.user.id) === 1);
+    const s3 = await connectWith(server.url, u.token, ip); // the freed place is usable again
     s2.close();
+    s3.close();
+    await until(() => manager.localSocketCount(u.user.id) === 0);
+    expect(manager.getLocalUserIds()).not.toContain(u.user.id);
+    expect((await manager.getSocketStats()).localUsers).toBe(manager.getLocalUserIds().length);
   });
 
   test('per IP: the connection over MAX_CONNECTIONS_PER_IP is refused, before auth; freed on close', async () => {
