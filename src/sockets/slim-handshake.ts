@@ -6,6 +6,14 @@ const KEPT_HEADERS = ['user-agent', 'origin', 'x-forwarded-for'] as const;
 /** Query parameters engine.io adds for itself (protocol, transport, cache-buster, session). */
 const ENGINE_QUERY = new Set(['EIO', 'transport', 't', 'sid', 'b64', 'j']);
 const NO_QUERY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+/** One accessor shared by every handshake: `this` is the handshake. */
+const TIME_FROM_ISSUED: PropertyDescriptor = {
+  get(this: { issued: number }) {
+    return new Date(this.issued).toString();
+  },
+  enumerable: true,
+  configurable: true,
+};
 /** The Socket.io path(s) in use: a server has one, so this stays tiny (and is capped anyway). */
 const paths = new Map<string, string>();
 function sharedPath(path: string): string {
@@ -22,6 +30,7 @@ function sharedPath(path: string): string {
  *  - every header but user-agent, origin and x-forwarded-for from `socket.handshake.headers`;
  *  - engine.io's own query parameters from `socket.handshake.query` and `.url` (an app's are
  *    kept; without any, the URL is the Socket.io path, one string shared by every socket);
+ *  - the `time` string, rebuilt from `issued` when read;
  *  - the token from `socket.handshake.auth`: a bearer secret should not stay in memory for the
  *    life of the connection (auth has read it; expiry is kept in socket.data).
  * About 1 KB per idle connection with the stub release (docs/performance.md); documented in docs/architecture.md for
@@ -40,6 +49,8 @@ export function slimHandshake(socket: AppSocket): void {
   handshake.query = appQuery.length === 0 ? NO_QUERY : Object.fromEntries(appQuery.map((name) => [name, query[name]]));
   // The URL without engine.io's parameters is the Socket.io path: one shared string for all.
   if (appQuery.length === 0) handshake.url = sharedPath(handshake.url.split('?', 1)[0] ?? '');
+  // `time` is `issued` as a date string (Socket.io sets both at once): made when asked for.
+  Object.defineProperty(handshake, 'time', TIME_FROM_ISSUED);
   const auth = handshake.auth as Record<string, unknown> | undefined;
   if (auth && 'token' in auth) {
     const { token: _token, ...rest } = auth;
