@@ -19,7 +19,8 @@
  *   --targets=baseline,server
  *   --users=1000 --group=20 --rate=4000 --duration=15 --warmup=3
  *   --sweep=250,500,1000,2000,3000,4000,6000 --sweep-duration=6 --no-sweep
- *   --idle-conns=20000 --no-idle --procs=2 --idle-procs=4
+ *   --idle-conns=20000 --no-idle --procs=2 --idle-procs=4 --idle-warmup=1000 (connections opened
+ *                         and closed before the idle measurement)
  *   --content-bytes=80 --pin (server on CPU 0, generator on CPU 1) --no-build
  *   --cpu-prof (server main+sweep run under --cpu-prof; profile in bench/results/prof/)
  *   --heap-snapshots (idle phase: a V8 heap snapshot before and after connecting, in
@@ -75,6 +76,7 @@ const O = {
   idleConns: opt('no-idle') === 'true' ? 0 : num('idle-conns', quick ? 2000 : 20000),
   procs: num('procs', 2),
   idleProcs: num('idle-procs', 4),
+  idleWarmup: num('idle-warmup', 1000),
   contentBytes: num('content-bytes', 80),
   ackTimeoutMs: num('ack-timeout', 10_000),
   pin: opt('pin') === 'true',
@@ -690,12 +692,15 @@ async function idlePhase(target: 'baseline' | 'server', pop: Population | undefi
   const gen = new Gen();
   try {
     await gen.start(O.idleProcs);
-    // warm the code paths with a few connections so lazy initialisation is not billed per connection
-    const warm = Array.from({ length: Math.min(50, popl.users.length) }, (_, i) => i);
+    // Warm the code paths first, so that one-time costs (lazy compilation, and the optimized code
+    // V8 makes once a path is hot: a few MB) are not billed per connection.
+    const warm = Array.from({ length: Math.min(O.idleWarmup, popl.users.length) }, (_, i) => i);
     const warmSpecs = gen.children.map((_, i) => clientSpecs(target, popl, warm.filter((u) => u % O.idleProcs === i)));
     await connectAll(gen, running, warmSpecs, LOOPBACKS, `${target} idle warm-up`);
     await gen.all({ cmd: 'disconnect' }, 60_000);
-    await sleep(1000);
+    // The same settling time as before the second reading: the warm-up's disconnects (presence,
+    // last-seen writes) finish first, so their garbage is not counted against the connections.
+    await sleep(3000);
     const m0 = await probeMemory(running);
     const specs: ClientSpec[][] = gen.children.map(() => []);
     for (let i = 0; i < n; i++) {

@@ -5,7 +5,19 @@ import type { AppSocket } from './types.js';
 const KEPT_HEADERS = ['user-agent', 'origin', 'x-forwarded-for'] as const;
 /** Query parameters engine.io adds for itself (protocol, transport, cache-buster, session). */
 const ENGINE_QUERY = new Set(['EIO', 'transport', 't', 'sid', 'b64', 'j']);
-const NO_QUERY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+/** Shared by every handshake that has nothing left in headers, query or auth (read-only). */
+const EMPTY = Object.freeze({}) as Record<string, never>;
+/**
+ * Strings that many sockets repeat (the Socket.io path, browsers' user agents): one instance
+ * each. Capped, so a client sending made-up values only stops the sharing, never grows it.
+ */
+const shared = new Map<string, string>();
+function sharedString(value: string): string {
+  const known = shared.get(value);
+  if (known !== undefined) return known;
+  if (shared.size < 1_000) shared.set(value, value);
+  return value;
+}
 /** One accessor shared by every handshake: `this` is the handshake. */
 const TIME_FROM_ISSUED: PropertyDescriptor = {
   get(this: { issued: number }) {
@@ -14,47 +26,43 @@ const TIME_FROM_ISSUED: PropertyDescriptor = {
   enumerable: true,
   configurable: true,
 };
-/** The Socket.io path(s) in use: a server has one, so this stays tiny (and is capped anyway). */
-const paths = new Map<string, string>();
-function sharedPath(path: string): string {
-  const known = paths.get(path);
-  if (known !== undefined) return known;
-  if (paths.size < 8) paths.set(path, path);
-  return path;
-}
-
 /**
  * Once a socket is connected (every middleware has run), releases what only the handshake
  * needed — Socket.io's own memory advice ("discard the initial HTTP request"), here per socket:
  *  - `socket.request`, the upgrade request with its raw headers and response stub;
- *  - every header but user-agent, origin and x-forwarded-for from `socket.handshake.headers`;
+ *  - every header but user-agent, origin and x-forwarded-for from `socket.handshake.headers`
+ *    (a user agent is one string shared by every socket that sends it);
  *  - engine.io's own query parameters from `socket.handshake.query` and `.url` (an app's are
  *    kept; without any, the URL is the Socket.io path, one string shared by every socket);
  *  - the `time` string, rebuilt from `issued` when read;
  *  - the token from `socket.handshake.auth`: a bearer secret should not stay in memory for the
  *    life of the connection (auth has read it; expiry is kept in socket.data).
- * About 1 KB per idle connection with the stub release (docs/performance.md); documented in docs/architecture.md for
- * apps that embed the messenger.
+ * What is left empty is one shared read-only object. About 1 KB per idle connection with the
+ * stub release (docs/performance.md); documented in docs/architecture.md for apps that embed
+ * the messenger.
  */
 export function slimHandshake(socket: AppSocket): void {
   const handshake = socket.handshake;
   const headers: Record<string, string | string[]> = {};
+  let kept = 0;
   for (const name of KEPT_HEADERS) {
     const value = handshake.headers[name];
-    if (value !== undefined) headers[name] = value;
+    if (value === undefined) continue;
+    headers[name] = typeof value === 'string' ? sharedString(value) : value;
+    kept++;
   }
-  handshake.headers = headers as IncomingHttpHeaders;
+  handshake.headers = (kept === 0 ? EMPTY : headers) as IncomingHttpHeaders;
   const query = handshake.query as Record<string, string | string[] | undefined>;
   const appQuery = Object.keys(query).filter((name) => !ENGINE_QUERY.has(name));
-  handshake.query = appQuery.length === 0 ? NO_QUERY : Object.fromEntries(appQuery.map((name) => [name, query[name]]));
+  handshake.query = appQuery.length === 0 ? EMPTY : Object.fromEntries(appQuery.map((name) => [name, query[name]]));
   // The URL without engine.io's parameters is the Socket.io path: one shared string for all.
-  if (appQuery.length === 0) handshake.url = sharedPath(handshake.url.split('?', 1)[0] ?? '');
+  if (appQuery.length === 0) handshake.url = sharedString(handshake.url.split('?', 1)[0] ?? '');
   // `time` is `issued` as a date string (Socket.io sets both at once): made when asked for.
   Object.defineProperty(handshake, 'time', TIME_FROM_ISSUED);
   const auth = handshake.auth as Record<string, unknown> | undefined;
   if (auth && 'token' in auth) {
     const { token: _token, ...rest } = auth;
-    handshake.auth = rest;
+    handshake.auth = Object.keys(rest).length === 0 ? EMPTY : rest;
   }
   // The request is garbage now (src/sockets/slim-connection.ts drops engine.io's response stub),
   // unless an engine middleware keeps that stub: then emptying its headers frees most of it.
