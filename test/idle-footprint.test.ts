@@ -96,6 +96,12 @@ describe('idle connection footprint', () => {
       // one hidden class for every connection's table, not one each (nothing is added after compaction)
       expect(haveSameMap(table, bobTables[i]!)).toBe(true);
     });
+    // Handlers attached later (a feature's, on its first event) keep the tables sharing one class.
+    const aliceSocket = serverSocketOf(server, alice.user.id) as unknown as { _events: object; on(e: string, f: () => void): void };
+    const bobSocket = serverSocketOf(server, bob.user.id) as unknown as { _events: object; on(e: string, f: () => void): void };
+    for (const s of [aliceSocket, bobSocket]) for (const e of ['later:one', 'later:two']) s.on(e, () => {});
+    expect(hasFastProperties(aliceSocket._events)).toBe(true);
+    expect(haveSameMap(aliceSocket._events, bobSocket._events)).toBe(true);
     b.close();
     const s = serverSocketOf(server, alice.user.id);
     // The library fields the compaction reads are still where it looks (else its steps are no-ops).

@@ -26,23 +26,34 @@ export function trimArrayField(owner: object | undefined, key: string): void {
 }
 
 /**
+ * The class of compacted listener tables. Its instances have no prototype chain to speak of
+ * (the prototype is empty and has none itself), as Node needs of a listener table, but unlike
+ * a null-prototype literal they are built from a constructor: V8 keeps them in fast mode and
+ * every table with the same listeners shares one hidden class, also after more are added.
+ */
+class ListenerTable {}
+Object.setPrototypeOf(ListenerTable.prototype, null);
+Reflect.deleteProperty(ListenerTable.prototype, 'constructor');
+
+/**
  * Compacts an EventEmitter's listener table. Node keeps it in a null-prototype object, which V8
- * holds in dictionary mode: a hash table of about 250 bytes even for three listeners. Rebuilt
- * once setup is over it is a fast-mode object whose hidden class every connection shares (as
- * long as nothing is added later: a property added to it gets a hidden class of its own, so call
- * this last). Listener arrays are made tight. Node reads and writes `_events` directly; a later
- * removal only turns the table back into a dictionary. Streams' tables (prefilled objects with a
- * prototype, already fast) keep their object and only get tight arrays.
+ * holds in dictionary mode: a hash table of about 250 bytes even for three listeners. Rebuilt as
+ * a ListenerTable once set-up is over, it is a fast-mode object of a few dozen bytes. Listener
+ * arrays are made tight. Node reads and writes `_events` directly; a later removal turns the
+ * table back into a dictionary (compacting it again rebuilds it). Streams' tables (prefilled objects with a prototype,
+ * already fast) keep their object and only get tight arrays.
  */
 export function compactListenerTable(emitter: EventEmitter | undefined): void {
   const target = emitter as WithListenerTable | undefined;
   const table = target?._events;
   if (!target || !table) return;
-  const nullPrototype = Object.getPrototypeOf(table) === null;
-  const compacted = nullPrototype ? (Object.setPrototypeOf({ ...table }, null) as Record<PropertyKey, unknown>) : table;
+  // Node's own tables, and ours again (a removal may have turned one back into a dictionary)
+  const prototype: unknown = Object.getPrototypeOf(table);
+  const rebuild = prototype === null || prototype === ListenerTable.prototype;
+  const compacted = rebuild ? (Object.assign(new ListenerTable(), table) as Record<PropertyKey, unknown>) : table;
   for (const key of Reflect.ownKeys(compacted)) {
     const listeners = compacted[key];
     if (Array.isArray(listeners)) compacted[key] = tight(listeners);
   }
-  if (nullPrototype) target._events = compacted;
+  if (rebuild) target._events = compacted;
 }
