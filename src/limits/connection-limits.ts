@@ -56,6 +56,9 @@ export class ConnectionLimits {
     return (socket: AppSocket, next: (err?: Error) => void) => {
       const conn = socket.conn;
       if (this.counted.has(conn)) return next();
+      // Closed while an earlier middleware waited (start-up): its 'close' has fired already, so
+      // counting it now would hold the IP's place for good.
+      if (conn.readyState === 'closed') return next(new Error('Connection closed'));
       const ip = clientIp(socket);
       const n = this.count(ip);
       if (n >= this.maxPerIp) return next(new Error('Too many connections'));

@@ -9,23 +9,16 @@ const ENGINE_QUERY = new Set(['EIO', 'transport', 't', 'sid', 'b64', 'j']);
 const EMPTY = Object.freeze({}) as Record<string, never>;
 /**
  * Strings that many sockets repeat (the Socket.io path, browsers' user agents): one instance
- * each. Capped, so a client sending made-up values only stops the sharing, never grows it.
+ * each. Only values of a plausible length, and at most 1,000 of them, so a client sending
+ * made-up values only stops the sharing, never grows it.
  */
 const shared = new Map<string, string>();
 function sharedString(value: string): string {
   const known = shared.get(value);
   if (known !== undefined) return known;
-  if (shared.size < 1_000) shared.set(value, value);
+  if (shared.size < 1_000 && value.length <= 256) shared.set(value, value);
   return value;
 }
-/** One accessor shared by every handshake: `this` is the handshake. */
-const TIME_FROM_ISSUED: PropertyDescriptor = {
-  get(this: { issued: number }) {
-    return new Date(this.issued).toString();
-  },
-  enumerable: true,
-  configurable: true,
-};
 /**
  * Once a socket is connected (every middleware has run), releases what only the handshake
  * needed — Socket.io's own memory advice ("discard the initial HTTP request"), here per socket:
@@ -34,10 +27,10 @@ const TIME_FROM_ISSUED: PropertyDescriptor = {
  *    (a user agent is one string shared by every socket that sends it);
  *  - engine.io's own query parameters from `socket.handshake.query` and `.url` (an app's are
  *    kept; without any, the URL is the Socket.io path, one string shared by every socket);
- *  - the `time` string, rebuilt from `issued` when read;
  *  - the token from `socket.handshake.auth`: a bearer secret should not stay in memory for the
  *    life of the connection (auth has read it; expiry is kept in socket.data).
- * What is left empty is one shared read-only object. About 1 KB per idle connection with the
+ * What is left empty is one shared read-only (frozen) object: code that adds to
+ * `handshake.headers`, `.query` or `.auth` after connect must replace the object. About 1 KB per idle connection with the
  * stub release (docs/performance.md); documented in docs/architecture.md for apps that embed
  * the messenger.
  */
@@ -48,7 +41,8 @@ export function slimHandshake(socket: AppSocket): void {
   for (const name of KEPT_HEADERS) {
     const value = handshake.headers[name];
     if (value === undefined) continue;
-    headers[name] = typeof value === 'string' ? sharedString(value) : value;
+    // user agents repeat across users; origin and x-forwarded-for are kept as they came
+    headers[name] = name === 'user-agent' && typeof value === 'string' ? sharedString(value) : value;
     kept++;
   }
   handshake.headers = (kept === 0 ? EMPTY : headers) as IncomingHttpHeaders;
@@ -57,14 +51,12 @@ export function slimHandshake(socket: AppSocket): void {
   handshake.query = appQuery.length === 0 ? EMPTY : Object.fromEntries(appQuery.map((name) => [name, query[name]]));
   // The URL without engine.io's parameters is the Socket.io path: one shared string for all.
   if (appQuery.length === 0) handshake.url = sharedString(handshake.url.split('?', 1)[0] ?? '');
-  // `time` is `issued` as a date string (Socket.io sets both at once): made when asked for.
-  Object.defineProperty(handshake, 'time', TIME_FROM_ISSUED);
   const auth = handshake.auth as Record<string, unknown> | undefined;
   if (auth && 'token' in auth) {
     const { token: _token, ...rest } = auth;
     handshake.auth = Object.keys(rest).length === 0 ? EMPTY : rest;
   }
-  // The request is garbage now (src/sockets/slim-connection.ts drops engine.io's response stub),
+  // The request is garbage now (src/sockets/upgrade-stub.ts drops engine.io's response stub),
   // unless an engine middleware keeps that stub: then emptying its headers frees most of it.
   const conn = socket.conn as unknown as { request: IncomingMessage | null };
   const request = conn.request;

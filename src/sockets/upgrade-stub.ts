@@ -41,21 +41,31 @@ export function dropIdleUpgradeStubs(httpServer: HttpServer, engine: EngineServe
   httpServer.on('upgrade', (_req, socket: Duplex) => {
     const index = closeListenersBeforeEngine;
     closeListenersBeforeEngine = -1;
-    const stubListener = index < 0 ? undefined : (socket.rawListeners('close')[index] as Listener & { listener?: unknown });
+    // engine.io's handler added exactly one: the stub's (its middlewares, ours included, run
+    // later, so nothing else has listened yet). Anything else and the stub is left alone.
+    if (index < 0 || socket.listenerCount('close') !== index + 1) return;
+    const stubListener = socket.rawListeners('close')[index] as Listener & { listener?: unknown };
     // engine.io adds it with once(): Node's wrapper, which carries the original as .listener
-    if (stubListener && typeof stubListener.listener === 'function') stubCloseListeners.set(socket, stubListener);
+    if (typeof stubListener.listener === 'function') stubCloseListeners.set(socket, stubListener);
   });
   engine.use((_req, res, next) => {
     const stub = res as UpgradeResponseStub;
-    if (stub.socket && stubCloseListeners.has(stub.socket)) stub.writeHead = releaseUnheardStub;
+    if (stub.socket && stubCloseListeners.has(stub.socket)) {
+      // Wrapped, not replaced: a middleware may wrap writeHead too (on-headers does).
+      const writeHead = stub.writeHead;
+      stub.writeHead = function (this: UpgradeResponseStub, ...args: unknown[]) {
+        releaseUnheardStub(this);
+        return (writeHead as (...a: unknown[]) => void).apply(this, args);
+      };
+    }
     next();
   });
 }
 
-function releaseUnheardStub(this: UpgradeResponseStub): void {
-  const listener = stubCloseListeners.get(this.socket);
-  stubCloseListeners.delete(this.socket);
-  if (listener && this.listenerCount('close') === 0 && this.listenerCount('finish') === 0) {
-    this.socket.removeListener('close', listener);
+function releaseUnheardStub(stub: UpgradeResponseStub): void {
+  const listener = stubCloseListeners.get(stub.socket);
+  stubCloseListeners.delete(stub.socket);
+  if (listener && stub.listenerCount('close') === 0 && stub.listenerCount('finish') === 0) {
+    stub.socket.removeListener('close', listener);
   }
 }

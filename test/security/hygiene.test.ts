@@ -148,7 +148,6 @@ describe('handshake after connect', () => {
     expect(serverSide!.request).toBeNull();
     expect(handshake.query).toEqual({}); // engine.io's EIO and transport were only for the handshake
     expect(handshake.url).toBe('/socket.io/');
-    expect(handshake.time).toBe(new Date(handshake.issued).toString());
     expect(Date.now() - Date.parse(handshake.time)).toBeLessThan(60_000);
     // What the handshake was for still holds: the socket sends, and the IP is still known.
     expect(handshake.address).toMatch(/127\.0\.0\.1/);

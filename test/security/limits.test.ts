@@ -1,6 +1,8 @@
+import { EventEmitter } from 'node:events';
+import type { AppSocket } from '../../src/sockets/types.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig, parseRate } from '../../src/config.js';
-import { rateClassOf } from '../../src/limits/index.js';
+import { ConnectionLimits, rateClassOf } from '../../src/limits/index.js';
 import { clientEvents } from '../../src/shared/events.js';
 import { api, connect, emitAck, registerUser, sleep, waitFor, type TestSocket } from '../support/client.js';
 import { createDirect } from '../support/fixtures.js';
@@ -192,6 +194,16 @@ describe('connection caps', () => {
     await sleep(100);
     open.push(await connectWith(server.url, users[3]!.token, ip));
     for (const s of open) s.close();
+  });
+
+  test('a connection that closed while an earlier middleware waited is not counted', () => {
+    const limits = new ConnectionLimits(3);
+    const conn = Object.assign(new EventEmitter(), { readyState: 'closed' });
+    const socket = { conn, handshake: { address: '198.51.100.9', headers: {} } } as unknown as AppSocket;
+    let error: Error | undefined;
+    limits.middleware()(socket, (err) => (error = err));
+    expect(error?.message).toBe('Connection closed');
+    expect(limits.count('198.51.100.9')).toBe(0);
   });
 
   test('refused handshakes (bad token) do not use up the IP\u2019s places', async () => {
