@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connect, emitAck, registerUser, type TestSocket } from './support/client.js';
 import { createDirect } from './support/fixtures.js';
 import { startServer, type TestServer } from './support/server.js';
+import { until } from './cluster/support.js';
 import { RoomNames } from '../src/sockets/room-names.js';
 
 // What an idle connection keeps (src/sockets/slim-connection.ts): the upgrade request is
@@ -40,13 +41,6 @@ function serverSocketOf(server: TestServer, userId: string) {
   return s;
 }
 
-const until = async (check: () => boolean, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 let server: TestServer;
 beforeAll(async () => {

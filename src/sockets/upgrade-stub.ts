@@ -31,8 +31,9 @@ let closeListenersBeforeEngine = -1;
  *
  * Call it after the Socket.io server is attached to httpServer: the first 'upgrade' listener
  * runs before engine.io's and counts the socket's 'close' listeners, the second runs after it
- * and takes the first one engine.io added (creating the stub is the first thing engine.io's
- * upgrade handler does that listens on the socket; test/idle-footprint.test.ts checks it).
+ * and takes the one engine.io added, if it added exactly one (creating the stub is all that
+ * engine.io's upgrade handler does synchronously on the socket; test/idle-footprint.test.ts
+ * checks that the request is released).
  */
 export function dropIdleUpgradeStubs(httpServer: HttpServer, engine: EngineServer): void {
   httpServer.prependListener('upgrade', (_req, socket: Duplex) => {

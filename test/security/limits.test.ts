@@ -7,7 +7,7 @@ import { clientEvents } from '../../src/shared/events.js';
 import { api, connect, emitAck, registerUser, sleep, waitFor, type TestSocket } from '../support/client.js';
 import { createDirect } from '../support/fixtures.js';
 import { createTestStorage, startServer, type TestServer } from '../support/server.js';
-import { clusterEnv, clusterSkipReason, dropRedisPrefix, uniquePrefix } from '../cluster/support.js';
+import { clusterEnv, clusterSkipReason, dropRedisPrefix, uniquePrefix, until } from '../cluster/support.js';
 import { atWindowStart, connectWith, request } from './helpers.js';
 
 test('rates parse as count/window, "off" disables, bad values are refused at start', () => {
@@ -141,13 +141,6 @@ describe('per-user and per-socket event rate limits', () => {
   });
 });
 
-const until = async (check: () => boolean, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(10);
-  }
-};
 
 describe('connection caps', () => {
   let server: TestServer;
