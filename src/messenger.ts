@@ -28,7 +28,6 @@ import { SocketManager } from './sockets/socket-manager.js';
 import { slimHandshake } from './sockets/slim-handshake.js';
 import { compactConnection } from './sockets/slim-connection.js';
 import { dropIdleUpgradeStubs } from './sockets/upgrade-stub.js';
-import { RoomNames } from './sockets/room-names.js';
 import { coalesceWebSocketWrites } from './sockets/write-coalescing.js';
 import { rooms, type AppServer } from './sockets/types.js';
 import type { SharedState } from './state/shared-state.js';
@@ -70,13 +69,11 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
   });
   // One writev per socket per tick instead of one per frame (src/sockets/write-coalescing.ts).
   coalesceWebSocketWrites(httpServer);
-  // engine.io's per-upgrade response stub has no audience without engine middlewares: release it.
+  // engine.io's per-upgrade response stub is released unless an engine middleware listens to it.
   dropIdleUpgradeStubs(httpServer, io.engine);
   // Cluster mode (REDIS_URL): rooms and broadcasts span every node (docs/cluster.md).
   const clusterAdapter = createClusterAdapter(config, logger);
   if (clusterAdapter) io.adapter(clusterAdapter.factory);
-  // After the adapter is chosen: it mirrors that adapter's rooms.
-  const roomNames = new RoomNames(io.of('/').adapter);
   const manager = new SocketManager(io, httpServer, services);
   // Prometheus /metrics and the abuse limits (rate limits, login throttle, per-IP cap).
   const metrics = createMetrics({ services, io, localUserCount: () => manager.getLocalUserIds().length });
@@ -119,7 +116,7 @@ export function attachMessenger(app: Express, deps: MessengerDeps): Messenger {
     try {
       const chatIds = await services.chat.chatIdsOfUser(socket.data.userId);
       const names = [rooms.user(socket.data.userId), ...chatIds.map(rooms.chat)];
-      socket.join(names.map((name) => roomNames.canonical(name)));
+      socket.join(names.map((name) => manager.roomNames.canonical(name)));
       next();
     } catch (err) {
       logger.error({ err }, 'could not load chats at connect');

@@ -173,8 +173,10 @@ describe('room names', () => {
     expect(names.size).toBe(3); // user:a, user:b, chat:1; a socket's own room is not kept
     expect(names.canonical('chat:1')).toBe('chat:1');
     expect(names.canonical('chat:2')).toBe('chat:2'); // not here: the name as given
+    expect([...names.idsWithPrefix('user:')].sort()).toEqual(['a', 'b']);
     adapter.delAll('s1');
     expect(names.size).toBe(2);
+    expect([...names.idsWithPrefix('user:')]).toEqual(['b']);
     adapter.del('s2', 'chat:1');
     adapter.delAll('s2');
     expect(names.size).toBe(0);

@@ -11,18 +11,14 @@ import type { EventEmitter } from 'node:events';
 type WithListenerTable = EventEmitter & { _events?: Record<PropertyKey, unknown> };
 
 /**
- * An array grown by push() keeps the capacity of its last growth (17 slots for the first push
- * into []); a copy has exactly its length. Nothing is copied when the array is already tight.
+ * Replaces owner[key] with a copy when it is an array (a no-op for anything else). An array
+ * grown by push() keeps the capacity of its last growth (17 slots after the first push into
+ * []); slice() allocates exactly its length.
  */
-export function tight<T>(array: T[]): T[] {
-  return array.slice();
-}
-
-/** Replaces owner[key] with a tight copy when it is an array (a no-op for anything else). */
-export function trimArrayField(owner: object | undefined, key: string): void {
-  const record = owner as Record<string, unknown> | undefined;
+export function trimArrayField(owner: object | undefined, key: PropertyKey): void {
+  const record = owner as Record<PropertyKey, unknown> | undefined;
   const value = record?.[key];
-  if (record && Array.isArray(value)) record[key] = tight(value);
+  if (record && Array.isArray(value)) record[key] = value.slice();
 }
 
 /**
@@ -39,9 +35,9 @@ Reflect.deleteProperty(ListenerTable.prototype, 'constructor');
  * Compacts an EventEmitter's listener table. Node keeps it in a null-prototype object, which V8
  * holds in dictionary mode: a hash table of about 250 bytes even for three listeners. Rebuilt as
  * a ListenerTable once set-up is over, it is a fast-mode object of a few dozen bytes. Listener
- * arrays are made tight. Node reads and writes `_events` directly; a later removal turns the
- * table back into a dictionary (compacting it again rebuilds it). Streams' tables (prefilled objects with a prototype,
- * already fast) keep their object and only get tight arrays.
+ * arrays are trimmed. Node reads and writes `_events` directly; a later removal turns the table
+ * back into a dictionary (compacting it again rebuilds it). Streams' tables (prefilled objects
+ * with a prototype, already fast) keep their object and only get their arrays trimmed.
  */
 export function compactListenerTable(emitter: EventEmitter | undefined): void {
   const target = emitter as WithListenerTable | undefined;
@@ -51,9 +47,6 @@ export function compactListenerTable(emitter: EventEmitter | undefined): void {
   const prototype: unknown = Object.getPrototypeOf(table);
   const rebuild = prototype === null || prototype === ListenerTable.prototype;
   const compacted = rebuild ? (Object.assign(new ListenerTable(), table) as Record<PropertyKey, unknown>) : table;
-  for (const key of Reflect.ownKeys(compacted)) {
-    const listeners = compacted[key];
-    if (Array.isArray(listeners)) compacted[key] = tight(listeners);
-  }
+  for (const key of Reflect.ownKeys(compacted)) trimArrayField(compacted, key);
   if (rebuild) target._events = compacted;
 }

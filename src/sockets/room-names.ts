@@ -32,4 +32,9 @@ export class RoomNames {
   get size(): number {
     return this.names.size;
   }
+
+  /** The ids in this node's rooms named `<prefix><id>` (e.g. `user:`: users with a socket here). */
+  *idsWithPrefix(prefix: string): IterableIterator<string> {
+    for (const name of this.names.keys()) if (name.startsWith(prefix)) yield name.slice(prefix.length);
+  }
 }

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Services } from '../context.js';
 import type { ServerEventName, ServerEventPayload } from '../shared/events.js';
+import { RoomNames } from './room-names.js';
 import { rooms, type AppServer, type AppSocket } from './types.js';
 
 type Emit = (event: string, payload: unknown) => boolean;
@@ -40,6 +41,8 @@ export class SocketManager {
    * is held for the life of each idle connection.
    */
   private readonly disconnectListener: (this: AppSocket, reason: string) => void;
+  /** The user and chat rooms with a socket on this node, one string each (joins use these). */
+  readonly roomNames: RoomNames;
 
   constructor(
     readonly io: AppServer,
@@ -51,6 +54,8 @@ export class SocketManager {
       if (outcome.code !== null) this.errors++;
     });
     io.on('connection', (socket) => this.onConnection(socket));
+    // Built after the adapter is chosen (attachMessenger sets it first): it mirrors its rooms.
+    this.roomNames = new RoomNames(io.of('/').adapter);
     const manager = this;
     this.disconnectListener = function (this: AppSocket, reason: string) {
       manager.socketGone(this, reason);
@@ -109,7 +114,7 @@ export class SocketManager {
 
   /** Puts every live socket of the user (any node) into the chat room. */
   joinUserToChat(userId: string, chatId: string): void {
-    this.io.in(rooms.user(userId)).socketsJoin(rooms.chat(chatId));
+    this.io.in(rooms.user(userId)).socketsJoin(this.roomNames.canonical(rooms.chat(chatId)));
   }
 
   /** Takes every live socket of the user (any node) out of the chat room, at once. */
@@ -127,15 +132,11 @@ export class SocketManager {
 
   /**
    * Users with at least one socket on this node. Every socket is in its user's room from the
-   * handshake until it disconnects, so the adapter's local rooms are the one record of who is
-   * connected here (no second map per user to keep in step, or to pay for per idle user).
+   * handshake until it disconnects, so the adapter's local user rooms (mirrored by roomNames)
+   * are the one record of who is connected here.
    */
   getLocalUserIds(): string[] {
-    const users: string[] = [];
-    for (const room of this.io.of('/').adapter.rooms.keys()) {
-      if (room.startsWith(USER_ROOM)) users.push(room.slice(USER_ROOM.length));
-    }
-    return users;
+    return [...this.roomNames.idsWithPrefix(USER_ROOM)];
   }
 
   /** Sockets of a user on this node. */
